@@ -1,0 +1,206 @@
+//! The audit trail: one append-only record per sign-in, user change, customer-data change and
+//! money event. Each record's hash covers its own fields and the previous record's hash, so
+//! editing or removing any record breaks the chain from that point on, and [`verify`] names it.
+//! The database itself refuses UPDATE and DELETE on the table.
+
+use crate::{Db, Result, Tx};
+use kernel::{Actor, PageRequest, Timestamp};
+use kernel::ids::AuditSeq;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+/// What happened, to which entity.
+#[derive(Debug, Clone)]
+pub struct AuditEvent<'a> {
+    /// A dotted verb such as `user.created` or `signin.failed`.
+    pub action: &'a str,
+    /// The kind of thing acted on: `staff_user`, `customer`, `payment`, ...
+    pub entity: &'a str,
+    pub entity_id: String,
+    /// Before/after values or other facts, as JSON.
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct AuditRecord {
+    pub seq: i64,
+    pub at: i64,
+    pub actor_user_id: Option<i64>,
+    pub actor_name: String,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub detail: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+fn record_hash(record: &AuditRecord) -> String {
+    let mut hasher = Sha256::new();
+    for part in [
+        record.seq.to_string(),
+        record.at.to_string(),
+        record.actor_user_id.map(|id| id.to_string()).unwrap_or_default(),
+        record.actor_name.clone(),
+        record.action.clone(),
+        record.entity.clone(),
+        record.entity_id.clone(),
+        record.detail.clone(),
+        record.prev_hash.clone(),
+    ] {
+        hasher.update((part.len() as u64).to_be_bytes());
+        hasher.update(part.as_bytes());
+    }
+    hex::encode(hasher.finalize())
+}
+
+/// Appends one record inside the caller's transaction. The head row is updated first, which
+/// locks it until commit, so concurrent appenders on any node form one unbroken chain.
+pub async fn append(tx: &mut Tx, actor: &Actor, event: AuditEvent<'_>, at: Timestamp) -> Result<AuditSeq> {
+    let (seq, prev_hash) = crate::fetch_one!(
+        tx,
+        (i64, String),
+        "update audit_head set last_seq = last_seq + 1 where head_id = 1
+         returning last_seq, last_hash"
+    )?;
+    let mut record = AuditRecord {
+        seq,
+        at: at.micros(),
+        actor_user_id: actor.user_id().map(|id| id.get()),
+        actor_name: actor.name(),
+        action: event.action.to_string(),
+        entity: event.entity.to_string(),
+        entity_id: event.entity_id,
+        detail: event.detail.to_string(),
+        prev_hash,
+        hash: String::new(),
+    };
+    record.hash = record_hash(&record);
+    crate::execute!(
+        tx,
+        "insert into audit (seq, at, actor_user_id, actor_name, action, entity, entity_id, detail,
+                            prev_hash, hash)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        record.seq,
+        record.at,
+        record.actor_user_id,
+        &record.actor_name,
+        &record.action,
+        &record.entity,
+        &record.entity_id,
+        &record.detail,
+        &record.prev_hash,
+        &record.hash
+    )?;
+    crate::execute!(tx, "update audit_head set last_hash = $1 where head_id = 1", &record.hash)?;
+    Ok(AuditSeq(seq))
+}
+
+/// The outcome of walking the chain.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChainReport {
+    pub records_checked: u64,
+    pub problems: Vec<String>,
+}
+
+impl ChainReport {
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+}
+
+const VERIFY_BATCH: i64 = 5_000;
+
+/// Recomputes every hash in order and checks each link, the numbering and the head row.
+pub async fn verify(db: &Db) -> Result<ChainReport> {
+    let mut report = ChainReport::default();
+    let mut tx = db.read().await?;
+    let mut expected_prev = "0".repeat(64);
+    let mut expected_seq = 1_i64;
+    loop {
+        let batch = crate::fetch_all!(
+            &mut tx,
+            AuditRecord,
+            "select seq, at, actor_user_id, actor_name, action, entity, entity_id, detail,
+                    prev_hash, hash
+             from audit where seq >= $1 order by seq limit $2",
+            expected_seq,
+            VERIFY_BATCH
+        )?;
+        let Some(last) = batch.last() else { break };
+        let next_seq = last.seq + 1;
+        for record in &batch {
+            check_record(record, expected_seq, &expected_prev, &mut report);
+            expected_prev = record.hash.clone();
+            expected_seq = record.seq + 1;
+            report.records_checked += 1;
+        }
+        expected_seq = expected_seq.max(next_seq);
+    }
+    let (head_seq, head_hash) = crate::fetch_one!(
+        &mut tx,
+        (i64, String),
+        "select last_seq, last_hash from audit_head where head_id = 1"
+    )?;
+    if head_seq != expected_seq - 1 || head_hash != expected_prev {
+        report.problems.push(format!(
+            "audit head says record {head_seq} is last, but the chain ends at record {}",
+            expected_seq - 1
+        ));
+    }
+    tx.rollback().await?;
+    Ok(report)
+}
+
+fn check_record(record: &AuditRecord, expected_seq: i64, expected_prev: &str, report: &mut ChainReport) {
+    if record.seq != expected_seq {
+        report.problems.push(format!(
+            "audit records {expected_seq} to {} are missing",
+            record.seq - 1
+        ));
+    }
+    if record.prev_hash != expected_prev {
+        report.problems.push(format!(
+            "audit record {} does not link to the record before it",
+            record.seq
+        ));
+    }
+    if record_hash(record) != record.hash {
+        report.problems.push(format!(
+            "audit record {} ({} on {} {}) was altered after it was written",
+            record.seq, record.action, record.entity, record.entity_id
+        ));
+    }
+}
+
+/// Filters for the audit list.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    pub entity: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_name: Option<String>,
+}
+
+/// Newest first, paged by sequence number.
+pub async fn list(tx: &mut Tx, filter: &AuditFilter, page: &PageRequest) -> Result<kernel::Page<AuditRecord>> {
+    let before = page.after.map(|c| c.after_key).unwrap_or(i64::MAX);
+    let rows = crate::fetch_all!(
+        tx,
+        AuditRecord,
+        "select seq, at, actor_user_id, actor_name, action, entity, entity_id, detail,
+                prev_hash, hash
+         from audit
+         where seq < $1
+           and ($2 = '' or entity = $2)
+           and ($3 = '' or entity_id = $3)
+           and ($4 = '' or actor_name = $4)
+         order by seq desc limit $5",
+        before,
+        filter.entity.clone().unwrap_or_default(),
+        filter.entity_id.clone().unwrap_or_default(),
+        filter.actor_name.clone().unwrap_or_default(),
+        page.fetch_limit()
+    )?;
+    Ok(kernel::Page::from_rows(rows, page, |r| r.seq))
+}
+

@@ -1,0 +1,206 @@
+//! The database handle. SQLite runs as one writer connection plus a pool of readers (WAL lets
+//! readers proceed while the writer commits), with `synchronous=FULL` so a committed payment
+//! survives a power cut. PostgreSQL is one pool shared by any number of nodes.
+
+use crate::{Error, Result};
+use rand::Rng;
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub const SQLITE_FILE_NAME: &str = "caredesk.db";
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Db {
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Pg(PgPool),
+}
+
+/// A transaction on either backend; every store function takes one.
+#[derive(Debug)]
+pub enum Tx {
+    Sqlite(Transaction<'static, Sqlite>),
+    Pg(Transaction<'static, Postgres>),
+}
+
+impl Db {
+    /// Opens (creating if needed) the SQLite file `caredesk.db` in `data_dir`.
+    pub async fn open_sqlite(data_dir: &Path) -> Result<Db> {
+        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
+            path: data_dir.display().to_string(),
+            source,
+        })?;
+        let options = SqliteConnectOptions::new()
+            .filename(data_dir.join(SQLITE_FILE_NAME))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(BUSY_TIMEOUT)
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-32000");
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Db::Sqlite { writer, reader })
+    }
+
+    /// Connects to PostgreSQL. With `schema`, every connection works inside that schema
+    /// (created if missing); tests use this for a fresh database per test.
+    pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Db> {
+        let mut options = PgConnectOptions::from_str(url)?;
+        if let Some(schema) = schema {
+            let valid = !schema.is_empty()
+                && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            if !valid {
+                return Err(Error::Malformed(format!("schema name {schema:?}")));
+            }
+            let setup = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+            let create = format!("create schema if not exists {schema}");
+            sqlx::query(sqlx::AssertSqlSafe(create)).execute(&setup).await?;
+            setup.close().await;
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        Ok(Db::Pg(pool))
+    }
+
+    /// Opens the database a URL names: `postgres://...` or `sqlite:` + a data directory.
+    pub async fn open(database_url: Option<&str>, data_dir: &Path) -> Result<Db> {
+        match database_url {
+            Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+                Db::open_postgres(url, None).await
+            }
+            Some(other) => Err(Error::Malformed(format!(
+                "database URL must start with postgres:// (got {:?})",
+                other.split(':').next().unwrap_or_default()
+            ))),
+            None => Db::open_sqlite(data_dir).await,
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Db::Sqlite { .. } => Backend::Sqlite,
+            Db::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies every migration not yet applied. Forward-only.
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Db::Sqlite { writer, .. } => sqlx::migrate!("./migrations/sqlite").run(writer).await?,
+            Db::Pg(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// A write transaction. On SQLite it takes the write lock up front (`BEGIN IMMEDIATE`), so a
+    /// read-then-write never fails on a stale snapshot.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Pg(pool) => Tx::Pg(pool.begin().await?),
+        })
+    }
+
+    /// A read transaction: a consistent snapshot that never blocks the writer.
+    pub async fn read(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Sqlite { reader, .. } => Tx::Sqlite(reader.begin().await?),
+            Db::Pg(pool) => Tx::Pg(pool.begin_with("BEGIN READ ONLY").await?),
+        })
+    }
+
+    /// Answers whether the database takes queries; `/readyz` asks this.
+    pub async fn ping(&self) -> Result<()> {
+        let mut tx = self.read().await?;
+        let one = crate::scalar!(&mut tx, i64, "select cast(1 as bigint)")?;
+        tx.rollback().await?;
+        if one == 1 {
+            Ok(())
+        } else {
+            Err(Error::Malformed("select 1 did not answer 1".into()))
+        }
+    }
+
+    pub async fn close(&self) {
+        match self {
+            Db::Sqlite { writer, reader } => {
+                reader.close().await;
+                writer.close().await;
+            }
+            Db::Pg(pool) => pool.close().await,
+        }
+    }
+}
+
+impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Pg(_) => Backend::Postgres,
+        }
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Pg(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    pub async fn rollback(self) -> Result<()> {
+        match self {
+            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Pg(t) => t.rollback().await?,
+        }
+        Ok(())
+    }
+}
+
+/// Hex SHA-256 of a text; used to store secrets (session ids, API tokens) by fingerprint only.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A random URL-safe token with `bytes` bytes of entropy, hex-encoded.
+pub fn random_token(bytes: usize) -> String {
+    let mut rng = rand::rng();
+    let buf: Vec<u8> = (0..bytes).map(|_| rng.random::<u8>()).collect();
+    hex::encode(buf)
+}

@@ -1,0 +1,270 @@
+//! Store tests for the db crate: they run on SQLite always and on PostgreSQL as well when
+//! `CAREDESK_TEST_DATABASE_URL` is set (CI runs the suite both ways).
+
+use crate::audit::{self, AuditEvent, AuditFilter};
+use crate::jobs::{self, JobStatus, Registry};
+use crate::{Db, Tx, scratch};
+use kernel::{Actor, PageRequest, Timestamp};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+fn t(seconds: i64) -> Timestamp {
+    Timestamp::from_micros(1_700_000_000_000_000).plus_seconds(seconds)
+}
+
+fn migration_names(backend: &str) -> BTreeSet<String> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn migration_trees_stay_in_step() {
+    let sqlite = migration_names("sqlite");
+    let postgres = migration_names("postgres");
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must hold the same file names");
+    for name in &sqlite {
+        let valid = name.ends_with(".sql") && name.split('_').next().is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
+        assert!(valid, "{name} should be NNNN_description.sql");
+    }
+}
+
+#[tokio::test]
+async fn migrating_twice_is_harmless() -> TestResult {
+    let s = scratch::open().await?;
+    s.db.migrate().await?;
+    s.db.ping().await?;
+    Ok(())
+}
+
+async fn enqueue_one(db: &Db, kind: &str, at: Timestamp) -> Result<kernel::ids::JobId, crate::Error> {
+    let mut tx = db.begin().await?;
+    let id = jobs::enqueue(&mut tx, kind, &serde_json::json!({"n": 1}), at).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+#[tokio::test]
+async fn a_job_enqueued_in_a_rolled_back_transaction_never_exists() -> TestResult {
+    let s = scratch::open().await?;
+    let mut tx = s.db.begin().await?;
+    jobs::enqueue(&mut tx, "test.echo", &serde_json::json!({}), t(0)).await?;
+    tx.rollback().await?;
+    assert!(jobs::claim(&s.db, "w1", t(10), 60).await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_job_is_claimed_once_and_not_before_it_is_due() -> TestResult {
+    let s = scratch::open().await?;
+    enqueue_one(&s.db, "test.echo", t(100)).await?;
+    assert!(jobs::claim(&s.db, "w1", t(99), 60).await?.is_none(), "not yet due");
+    let job = jobs::claim(&s.db, "w1", t(100), 60).await?;
+    assert!(job.is_some());
+    assert!(jobs::claim(&s.db, "w2", t(101), 60).await?.is_none(), "leased to w1");
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_workers_never_share_a_job() -> TestResult {
+    let s = scratch::open().await?;
+    for _ in 0..20 {
+        enqueue_one(&s.db, "test.echo", t(0)).await?;
+    }
+    let mut handles = Vec::new();
+    for w in 0..8 {
+        let db = s.db.clone();
+        handles.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Ok(Some(job)) = jobs::claim(&db, &format!("w{w}"), t(1), 60).await {
+                mine.push(job.job_id);
+            }
+            mine
+        }));
+    }
+    let mut all = Vec::new();
+    for handle in handles {
+        all.extend(handle.await?);
+    }
+    all.sort();
+    let before = all.len();
+    all.dedup();
+    assert_eq!(before, 20, "every job claimed");
+    assert_eq!(all.len(), 20, "no job claimed twice");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_job_whose_worker_died_is_resumed_after_its_lease() -> TestResult {
+    let s = scratch::open().await?;
+    enqueue_one(&s.db, "test.echo", t(0)).await?;
+    let first = jobs::claim(&s.db, "crashed", t(0), 60).await?.ok_or("no job")?;
+    assert!(jobs::claim(&s.db, "w2", t(59), 60).await?.is_none());
+    let second = jobs::claim(&s.db, "w2", t(61), 60).await?.ok_or("not resumed")?;
+    assert_eq!(first.job_id, second.job_id);
+    assert_eq!(second.attempts, 2);
+    assert!(!jobs::complete(&s.db, &first, t(62)).await?, "the stale worker lost its lease");
+    assert!(jobs::complete(&s.db, &second, t(62)).await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failing_job_backs_off_then_dies() -> TestResult {
+    let s = scratch::open().await?;
+    enqueue_one(&s.db, "test.fail", t(0)).await?;
+    let mut registry = Registry::new();
+    registry.register("test.fail", |_db, _job| async { Err("boom".to_string()) });
+    let mut now = t(0);
+    for attempt in 1..=jobs::DEFAULT_MAX_ATTEMPTS {
+        assert!(registry.run_one(&s.db, "w", now, 60).await?, "attempt {attempt} ran");
+        assert!(!registry.run_one(&s.db, "w", now, 60).await?, "backing off");
+        now = now.plus_seconds(jobs::backoff_seconds(attempt));
+    }
+    let mut tx = s.db.read().await?;
+    let rows = jobs::recent(&mut tx, 10).await?;
+    assert_eq!(rows.first().map(|r| r.status.as_str()), Some(JobStatus::Dead.code()));
+    assert_eq!(rows.first().and_then(|r| r.last_error.clone()).as_deref(), Some("boom"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn registry_runs_each_job_exactly_once() -> TestResult {
+    let s = scratch::open().await?;
+    let ran = Arc::new(AtomicUsize::new(0));
+    let mut registry = Registry::new();
+    let counter = ran.clone();
+    registry.register("test.count", move |_db, _job| {
+        let counter = counter.clone();
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    });
+    for _ in 0..5 {
+        enqueue_one(&s.db, "test.count", t(0)).await?;
+    }
+    while registry.run_one(&s.db, "w", t(1), 60).await? {}
+    assert_eq!(ran.load(Ordering::SeqCst), 5);
+    Ok(())
+}
+
+#[test]
+fn backoff_grows_and_is_capped() {
+    assert_eq!(jobs::backoff_seconds(1), 5);
+    assert_eq!(jobs::backoff_seconds(2), 10);
+    assert_eq!(jobs::backoff_seconds(3), 20);
+    assert_eq!(jobs::backoff_seconds(30), 3_600);
+}
+
+async fn append(db: &Db, n: usize) -> TestResult {
+    let actor = Actor::system("test");
+    for i in 0..n {
+        let mut tx = db.begin().await?;
+        let event = AuditEvent {
+            action: "thing.changed",
+            entity: "thing",
+            entity_id: i.to_string(),
+            detail: serde_json::json!({ "i": i }),
+        };
+        audit::append(&mut tx, &actor, event, t(i as i64)).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
+async fn tamper(db: &Db, sql_sqlite: &'static str, sql_pg: &'static str) -> TestResult {
+    let mut tx = db.begin().await?;
+    match &mut tx {
+        Tx::Sqlite(_) => {
+            crate::execute!(&mut tx, "drop trigger audit_refuse_update")?;
+            crate::execute!(&mut tx, "drop trigger audit_refuse_delete")?;
+            crate::execute!(&mut tx, sql_sqlite)?;
+        }
+        Tx::Pg(_) => {
+            crate::execute!(&mut tx, "alter table audit disable trigger audit_refuse_update")?;
+            crate::execute!(&mut tx, sql_pg)?;
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_intact_chain_verifies() -> TestResult {
+    let s = scratch::open().await?;
+    append(&s.db, 25).await?;
+    let report = audit::verify(&s.db).await?;
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.records_checked, 25);
+    let mut tx = s.db.read().await?;
+    let page = audit::list(&mut tx, &AuditFilter::default(), &PageRequest::parse(Some(10), None)?).await?;
+    assert_eq!(page.items.first().map(|r| r.seq), Some(25));
+    assert!(page.next_cursor.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_database_refuses_to_edit_or_delete_audit_records() -> TestResult {
+    let s = scratch::open().await?;
+    append(&s.db, 2).await?;
+    let mut tx = s.db.begin().await?;
+    assert!(crate::execute!(&mut tx, "update audit set actor_name = 'mallory'").is_err());
+    tx.rollback().await?;
+    let mut tx = s.db.begin().await?;
+    assert!(crate::execute!(&mut tx, "delete from audit").is_err());
+    tx.rollback().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_edited_record_is_named_by_verify() -> TestResult {
+    let s = scratch::open().await?;
+    append(&s.db, 5).await?;
+    tamper(
+        &s.db,
+        "update audit set detail = '{\"i\":99}' where seq = 3",
+        "update audit set detail = '{\"i\":99}' where seq = 3",
+    )
+    .await?;
+    let report = audit::verify(&s.db).await?;
+    assert!(!report.is_intact());
+    assert!(report.problems.iter().any(|p| p.contains("audit record 3 ") && p.contains("altered")), "{:?}", report.problems);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_removed_record_is_named_by_verify() -> TestResult {
+    let s = scratch::open().await?;
+    append(&s.db, 5).await?;
+    tamper(&s.db, "delete from audit where seq = 2", "delete from audit where seq = 2").await?;
+    let report = audit::verify(&s.db).await?;
+    assert!(report.problems.iter().any(|p| p.contains("records 2 to 2 are missing")), "{:?}", report.problems);
+    Ok(())
+}
+
+#[tokio::test]
+async fn concurrent_appenders_form_one_chain() -> TestResult {
+    let s = scratch::open().await?;
+    let mut handles = Vec::new();
+    for _ in 0..4 {
+        let db = s.db.clone();
+        handles.push(tokio::spawn(async move { append(&db, 10).await.map_err(|e| e.to_string()) }));
+    }
+    for handle in handles {
+        handle.await??;
+    }
+    let report = audit::verify(&s.db).await?;
+    assert!(report.is_intact(), "{:?}", report.problems);
+    assert_eq!(report.records_checked, 40);
+    Ok(())
+}

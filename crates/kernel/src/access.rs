@@ -1,0 +1,184 @@
+//! Who may do what. Roles are the jobs in DESIGN.md; permissions are what a route asks for. The
+//! mapping lives here, in one table, so a test can walk every route with every role.
+
+use crate::ids::UserId;
+use serde::{Deserialize, Serialize};
+
+/// A staff role. A user has exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Agent1,
+    Agent2,
+    Lead,
+    Cashier,
+    BillingClerk,
+    CollectionsClerk,
+    OrderClerk,
+    Timekeeper,
+    Supervisor,
+    Admin,
+}
+
+/// Something a route needs. Each later module adds its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+pub enum Permission {
+    /// One's own profile, password, second factor and tokens.
+    #[serde(rename = "profile")]
+    Profile,
+    /// The global search box.
+    #[serde(rename = "search")]
+    Search,
+    /// Seeing staff users and roles.
+    #[serde(rename = "users.read")]
+    UsersRead,
+    /// Adding, disabling and resetting staff users.
+    #[serde(rename = "users.manage")]
+    UsersManage,
+    /// Reading the audit trail.
+    #[serde(rename = "audit.read")]
+    AuditRead,
+    /// Watching the background job queue.
+    #[serde(rename = "jobs.read")]
+    JobsRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 6] = [
+        Permission::Profile,
+        Permission::Search,
+        Permission::UsersRead,
+        Permission::UsersManage,
+        Permission::AuditRead,
+        Permission::JobsRead,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Permission::Profile => "profile",
+            Permission::Search => "search",
+            Permission::UsersRead => "users.read",
+            Permission::UsersManage => "users.manage",
+            Permission::AuditRead => "audit.read",
+            Permission::JobsRead => "jobs.read",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Permission> {
+        Permission::ALL.into_iter().find(|p| p.code() == code)
+    }
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::Profile => "Own profile, password, second factor and API tokens",
+            Permission::Search => "Global search",
+            Permission::UsersRead => "See staff users and roles",
+            Permission::UsersManage => "Add, disable and reset staff users",
+            Permission::AuditRead => "Read the audit trail",
+            Permission::JobsRead => "Watch the background job queue",
+        }
+    }
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Agent1,
+        Role::Agent2,
+        Role::Lead,
+        Role::Cashier,
+        Role::BillingClerk,
+        Role::CollectionsClerk,
+        Role::OrderClerk,
+        Role::Timekeeper,
+        Role::Supervisor,
+        Role::Admin,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Agent1 => "agent1",
+            Role::Agent2 => "agent2",
+            Role::Lead => "lead",
+            Role::Cashier => "cashier",
+            Role::BillingClerk => "billing_clerk",
+            Role::CollectionsClerk => "collections_clerk",
+            Role::OrderClerk => "order_clerk",
+            Role::Timekeeper => "timekeeper",
+            Role::Supervisor => "supervisor",
+            Role::Admin => "admin",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::Agent1 => "Agent (tier 1)",
+            Role::Agent2 => "Agent (tier 2)",
+            Role::Lead => "Lead",
+            Role::Cashier => "Cashier",
+            Role::BillingClerk => "Billing clerk",
+            Role::CollectionsClerk => "Collections clerk",
+            Role::OrderClerk => "Order clerk",
+            Role::Timekeeper => "Timekeeper",
+            Role::Supervisor => "Supervisor",
+            Role::Admin => "Admin",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Role> {
+        let code = code.trim().to_ascii_lowercase().replace('-', "_");
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    /// The one role-to-permission table.
+    pub fn permits(self, permission: Permission) -> bool {
+        use Permission as P;
+        match permission {
+            P::Profile | P::Search => true,
+            P::UsersRead | P::AuditRead => matches!(self, Role::Supervisor | Role::Admin),
+            P::UsersManage | P::JobsRead => self == Role::Admin,
+        }
+    }
+
+    pub fn permissions(self) -> Vec<Permission> {
+        Permission::ALL
+            .into_iter()
+            .filter(|p| self.permits(*p))
+            .collect()
+    }
+}
+
+/// Who is acting: a signed-in staff user, or the system itself (jobs, CLI, migrations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    User {
+        user_id: UserId,
+        username: String,
+        role: Role,
+    },
+    System {
+        name: String,
+    },
+}
+
+impl Actor {
+    pub fn system(name: &str) -> Actor {
+        Actor::System {
+            name: name.to_string(),
+        }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match self {
+            Actor::User { user_id, .. } => Some(*user_id),
+            Actor::System { .. } => None,
+        }
+    }
+
+    /// The name recorded in the audit trail.
+    pub fn name(&self) -> String {
+        match self {
+            Actor::User { username, .. } => username.clone(),
+            Actor::System { name } => format!("system:{name}"),
+        }
+    }
+}

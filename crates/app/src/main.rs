@@ -1,1 +1,5 @@
-fn main() {}
+//! Entry point of the `caredesk` binary; everything else lives in the library.
+
+fn main() -> std::process::ExitCode {
+    caredesk::cli::main()
+}

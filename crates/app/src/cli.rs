@@ -1,0 +1,257 @@
+//! The `caredesk` command line. Storage flags apply to every command; each flag can also be set
+//! in `caredesk.toml` or as a `CAREDESK_SECTION__KEY` environment variable.
+
+use crate::config::{Config, mask_password};
+use clap::{Args, Parser, Subcommand};
+use db::Db;
+use kernel::{Actor, Clock, SystemClock};
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "caredesk", version, about = "Caredesk: the customer service desk in one binary")]
+pub struct Cli {
+    /// Configuration file (default: ./caredesk.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Directory for the embedded SQLite database [config: storage.data_dir].
+    #[arg(long, global = true, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// A postgres:// URL switches to PostgreSQL [config: storage.database_url].
+    #[arg(long, global = true, value_name = "URL")]
+    pub database_url: Option<String>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web UI and API (creates and migrates the database on first start).
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage staff users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Load the demo data set into an empty database.
+    Demo,
+    /// Check integrity (the audit chain); exits non-zero and names what is wrong.
+    Verify,
+}
+
+#[derive(Args, Debug)]
+pub struct ServeArgs {
+    /// Address to listen on [config: server.listen; default 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+    /// On an empty database, load the demo data and print the demo sign-ins [config: server.demo].
+    #[arg(long)]
+    pub demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input.
+    Add {
+        #[arg(long)]
+        username: String,
+        /// agent1, agent2, lead, cashier, billing_clerk, collections_clerk, order_clerk, timekeeper, supervisor, admin
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Read the password from standard input (required).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// List users.
+    List,
+    /// Disable a user (ends their sessions; their tokens stop working).
+    Disable {
+        #[arg(long)]
+        username: String,
+        /// Enable the user again instead.
+        #[arg(long)]
+        enable: bool,
+    },
+    /// Set a new password (read from standard input); unlocks the account.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Issue an API token for a user and print it (shown once).
+    Token {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "CLI")]
+        name: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match load_config(&cli) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("caredesk: {error}");
+            return ExitCode::from(2);
+        }
+    };
+    init_logging(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("caredesk: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command, config)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("caredesk: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Defaults, file and environment, then the flags on top.
+pub fn load_config(cli: &Cli) -> Result<Config, String> {
+    let mut config = Config::load(cli.config.as_deref(), std::env::vars()).map_err(|e| e.to_string())?;
+    if let Some(dir) = &cli.data_dir {
+        config.storage.data_dir = dir.clone();
+    }
+    if let Some(url) = &cli.database_url {
+        config.storage.database_url = Some(url.clone());
+    }
+    if let Command::Serve(args) = &cli.command {
+        if let Some(listen) = &args.listen {
+            config.server.listen = listen.clone();
+        }
+        config.server.demo |= args.demo;
+    }
+    config.validate().map_err(|e| e.to_string())?;
+    Ok(config)
+}
+
+fn init_logging(config: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(&config.log.level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if config.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+pub async fn open_db(config: &Config) -> Result<Db, String> {
+    let db = Db::open(config.storage.database_url.as_deref(), &config.storage.data_dir)
+        .await
+        .map_err(|e| format!("cannot open the database ({}): {e}", config.storage_description()))?;
+    db.migrate().await.map_err(|e| format!("cannot migrate the database: {e}"))?;
+    Ok(db)
+}
+
+async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = open_db(&config).await?;
+    match command {
+        Command::Serve(_) => serve(config, db, clock).await,
+        Command::Migrate => {
+            println!("database is migrated ({})", config.storage_description());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(user) => crate::cli_user::run(user, &db, clock.as_ref()).await,
+        Command::Demo => {
+            load_demo(&db, clock.as_ref()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Verify => verify(&db).await,
+    }
+}
+
+async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> Result<ExitCode, String> {
+    if config.server.demo {
+        load_demo(&db, clock.as_ref()).await?;
+    }
+    let app = crate::server::spawn(&config, db, clock).await.map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
+    println!("Caredesk is serving http://{} ({})", app.addr, mask_password(&config.storage_description()));
+    let addr = app.addr;
+    tokio::select! {
+        _ = shutdown_signal() => {
+            tracing::info!(%addr, "shutting down");
+            app.stop().await;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(_) => return std::future::pending().await,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+async fn load_demo(db: &Db, clock: &dyn Clock) -> Result<(), String> {
+    if !crate::demo::is_empty(db).await.map_err(|e| e.to_string())? {
+        println!("demo: the database already has staff users; nothing loaded");
+        return Ok(());
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(indicatif::ProgressStyle::with_template("demo {msg:12} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_message("staff");
+    let sign_ins = crate::demo::load(db, clock, &|done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    })
+    .await?;
+    bar.finish();
+    println!("Demo sign-ins (username / password / role):");
+    for s in sign_ins {
+        println!("  {:12} {:28} {}", s.username, s.password, s.role.label());
+    }
+    Ok(())
+}
+
+async fn verify(db: &Db) -> Result<ExitCode, String> {
+    let report = db::audit::verify(db).await.map_err(|e| e.to_string())?;
+    if report.is_intact() {
+        println!("audit chain: ok ({} records)", report.records_checked);
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!("audit chain: BROKEN ({} records checked)", report.records_checked);
+    for problem in &report.problems {
+        println!("  - {problem}");
+    }
+    Ok(ExitCode::from(1))
+}
+
+/// Reads a password from standard input (the first line, without its line ending).
+pub fn read_password_stdin() -> Result<String, String> {
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(text.lines().next().unwrap_or_default().to_string())
+}
+
+pub fn cli_actor() -> Actor {
+    Actor::system("cli")
+}

@@ -1,0 +1,241 @@
+//! The one typed configuration. Layers, later winning: built-in defaults, then `caredesk.toml`
+//! (or the file `--config` names), then `CAREDESK_SECTION__KEY` environment variables, then
+//! command-line flags. Unknown keys in the file or the environment are an error, so a typo never
+//! silently does nothing. Secrets (the database URL's password) are never printed.
+
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const ENV_PREFIX: &str = "CAREDESK_";
+pub const DEFAULT_CONFIG_FILE: &str = "caredesk.toml";
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub log: LogConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Load the demo data set into an empty database at start.
+    pub demo: bool,
+    /// Seconds a request may take before it is answered with 408.
+    pub request_timeout_seconds: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Directory of the embedded SQLite database (`caredesk.db`).
+    pub data_dir: PathBuf,
+    /// A `postgres://` URL switches to PostgreSQL.
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    pub session_idle_minutes: i64,
+    pub session_absolute_hours: i64,
+    /// Mark cookies Secure; turn on when serving behind HTTPS.
+    pub secure_cookies: bool,
+    /// Consecutive failed sign-ins that lock an account.
+    pub lockout_threshold: i32,
+    pub lockout_minutes: i64,
+    /// Sign-in attempts one address may make per minute on one node.
+    pub signin_per_minute_per_ip: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `caredesk=debug,info`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Run the background worker in `serve`.
+    pub worker: bool,
+    pub poll_milliseconds: u64,
+    pub lease_seconds: i64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            server: ServerConfig::default(),
+            storage: StorageConfig::default(),
+            auth: AuthConfig::default(),
+            log: LogConfig::default(),
+            jobs: JobsConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig { listen: "127.0.0.1:8080".into(), demo: false, request_timeout_seconds: 30 }
+    }
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        StorageConfig { data_dir: PathBuf::from("./caredesk-data"), database_url: None }
+    }
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        let web = web::WebSettings::default();
+        AuthConfig {
+            session_idle_minutes: web.session_idle_seconds / 60,
+            session_absolute_hours: web.session_absolute_seconds / 3_600,
+            secure_cookies: web.secure_cookies,
+            lockout_threshold: web.lockout_threshold,
+            lockout_minutes: web.lockout_seconds / 60,
+            signin_per_minute_per_ip: web.signin_per_minute_per_ip,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: "text".into(), level: "info".into() }
+    }
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        JobsConfig { worker: true, poll_milliseconds: 1_000, lease_seconds: 300 }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: String, source: std::io::Error },
+    #[error("config file {path} is invalid: {message}")]
+    File { path: String, message: String },
+    #[error("environment variable {name} is invalid: {message}")]
+    Env { name: String, message: String },
+    #[error("{field} is invalid: {message}")]
+    Value { field: &'static str, message: String },
+}
+
+impl Config {
+    /// Reads the file (if any) and the environment over the defaults.
+    pub fn load(file: Option<&Path>, env: impl Iterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+        let mut table = toml::Table::new();
+        let explicit = file.is_some();
+        let path = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
+        if explicit || path.exists() {
+            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+            table = text.parse::<toml::Table>().map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
+            toml::Value::Table(table.clone())
+                .try_into::<Config>()
+                .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
+        }
+        let mut env: Vec<(String, String)> = env.filter(|(name, _)| name.starts_with(ENV_PREFIX)).collect();
+        env.sort();
+        for (name, raw) in env {
+            overlay_env(&mut table, &name, &raw)?;
+            toml::Value::Table(table.clone())
+                .try_into::<Config>()
+                .map_err(|e| ConfigError::Env { name: name.clone(), message: e.to_string() })?;
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
+            return Err(ConfigError::Value { field: "server.listen", message: format!("{:?} is not an address like 127.0.0.1:8080", self.server.listen) });
+        }
+        if let Some(url) = &self.storage.database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::Value { field: "storage.database_url", message: "must start with postgres://".into() });
+            }
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::Value { field: "log.format", message: "must be text or json".into() });
+        }
+        let positive = [
+            ("auth.session_idle_minutes", self.auth.session_idle_minutes),
+            ("auth.session_absolute_hours", self.auth.session_absolute_hours),
+            ("auth.lockout_minutes", self.auth.lockout_minutes),
+            ("jobs.lease_seconds", self.jobs.lease_seconds),
+            ("auth.lockout_threshold", i64::from(self.auth.lockout_threshold)),
+        ];
+        if let Some((field, _)) = positive.iter().find(|(_, v)| *v <= 0) {
+            return Err(ConfigError::Value { field, message: "must be greater than zero".into() });
+        }
+        Ok(())
+    }
+
+    pub fn web_settings(&self) -> web::WebSettings {
+        web::WebSettings {
+            session_idle_seconds: self.auth.session_idle_minutes * 60,
+            session_absolute_seconds: self.auth.session_absolute_hours * 3_600,
+            secure_cookies: self.auth.secure_cookies,
+            lockout_threshold: self.auth.lockout_threshold,
+            lockout_seconds: self.auth.lockout_minutes * 60,
+            signin_per_minute_per_ip: self.auth.signin_per_minute_per_ip,
+        }
+    }
+
+    /// Where the data lives, with any password in the URL masked.
+    pub fn storage_description(&self) -> String {
+        match &self.storage.database_url {
+            Some(url) => mask_password(url),
+            None => format!("SQLite at {}", self.storage.data_dir.join(db::SQLITE_FILE_NAME).display()),
+        }
+    }
+}
+
+/// `CAREDESK_SERVER__LISTEN=...` sets `[server] listen`. Values parse as TOML where they can
+/// (numbers, booleans), otherwise they are strings.
+fn overlay_env(table: &mut toml::Table, name: &str, raw: &str) -> Result<(), ConfigError> {
+    let rest = name.trim_start_matches(ENV_PREFIX).to_ascii_lowercase();
+    let Some((section, key)) = rest.split_once("__") else {
+        return Err(ConfigError::Env { name: name.into(), message: "expected CAREDESK_SECTION__KEY, e.g. CAREDESK_SERVER__LISTEN".into() });
+    };
+    let value = format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()));
+    let entry = table.entry(section.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let Some(section_table) = entry.as_table_mut() else {
+        return Err(ConfigError::Env { name: name.into(), message: format!("{section} is not a section") });
+    };
+    section_table.insert(key.to_string(), value);
+    Ok(())
+}
+
+pub fn mask_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.rsplit_once('@') {
+        Some((credentials, host)) => match credentials.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+            None => url.to_string(),
+        },
+        None => url.to_string(),
+    }
+}

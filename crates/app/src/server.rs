@@ -76,7 +76,7 @@ pub fn router(mut state: AppState, timeout: Duration) -> Router {
 
 async fn not_found(uri: Uri) -> Response {
     let error = web::ApiError::not_found("page or resource");
-    if uri.path().starts_with("/api/") {
+    if web::routes::is_api_path(uri.path()) {
         error.into_response()
     } else {
         web::PageError(error).into_response()

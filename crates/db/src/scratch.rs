@@ -1,11 +1,11 @@
 //! Throw-away databases for tests: a fresh SQLite file in a temporary directory, or, when
-//! `CAREDESK_TEST_DATABASE_URL` names a PostgreSQL server, a fresh schema on it. Every test gets
+//! `TEST_DATABASE_URL` names a PostgreSQL server, a fresh schema on it. Every test gets
 //! its own, so tests run in parallel without seeing each other's rows.
 
 use crate::{Db, Result};
 use std::path::PathBuf;
 
-pub const TEST_DATABASE_URL_VAR: &str = "CAREDESK_TEST_DATABASE_URL";
+pub const TEST_DATABASE_URL_VAR: &str = "TEST_DATABASE_URL";
 
 /// A scratch database and what to remove when it is dropped.
 pub struct Scratch {

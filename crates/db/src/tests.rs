@@ -1,5 +1,5 @@
 //! Store tests for the db crate: they run on SQLite always and on PostgreSQL as well when
-//! `CAREDESK_TEST_DATABASE_URL` is set (CI runs the suite both ways).
+//! `TEST_DATABASE_URL` is set (CI runs the suite both ways).
 
 use crate::audit::{self, AuditEvent, AuditFilter};
 use crate::jobs::{self, JobStatus, Registry};

@@ -261,7 +261,7 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
         return next.run(req).await;
     };
     let method = req.method().clone();
-    let is_api = path.starts_with("/api/");
+    let is_api = crate::routes::is_api_path(&path);
     let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
     let access = state
         .access

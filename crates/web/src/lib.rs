@@ -17,7 +17,7 @@ pub mod extract;
 pub mod idempotency;
 pub mod layout;
 pub mod metrics;
-mod routes;
+pub mod routes;
 mod state;
 pub mod store;
 

@@ -9,6 +9,11 @@ use axum::routing::{MethodFilter, on};
 use http::Method;
 use kernel::Permission;
 
+/// Whether a path belongs to the JSON API (answered with problems, never pages or redirects).
+pub fn is_api_path(path: &str) -> bool {
+    path.starts_with("/api/v1/")
+}
+
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Access {
@@ -29,7 +34,7 @@ pub struct RouteInfo {
 
 impl RouteInfo {
     pub fn is_api(&self) -> bool {
-        self.path.starts_with("/api/")
+        is_api_path(self.path)
     }
 }
 

@@ -1,0 +1,13 @@
+//! The one black-box test binary: every test starts a real Caredesk on port 0 over a fresh
+//! database (SQLite by default, PostgreSQL when TEST_DATABASE_URL is set) and talks to
+//! it over HTTP, or runs the real `caredesk` binary.
+
+mod access;
+mod audit_chain;
+mod cli;
+mod csrf;
+mod idempotency;
+mod operations;
+mod signin;
+mod tokens_totp;
+mod users;

@@ -181,7 +181,9 @@ async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> Result<ExitCode
     if config.server.demo {
         load_demo(&db, clock.as_ref()).await?;
     }
-    let app = crate::server::spawn(&config, db, clock).await.map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
+    let app = crate::server::spawn(&config, db, clock)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.server.listen))?;
     println!("Caredesk is serving http://{} ({})", app.addr, mask_password(&config.storage_description()));
     let addr = app.addr;
     tokio::select! {
@@ -217,7 +219,10 @@ async fn load_demo(db: &Db, clock: &dyn Clock) -> Result<(), String> {
         return Ok(());
     }
     let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(indicatif::ProgressStyle::with_template("demo {msg:12} [{bar:30}] {pos}/{len}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("demo {msg:12} [{bar:30}] {pos}/{len}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
     bar.set_message("staff");
     let sign_ins = crate::demo::load(db, clock, &|done, total| {
         bar.set_length(total);
@@ -248,7 +253,9 @@ async fn verify(db: &Db) -> Result<ExitCode, String> {
 /// Reads a password from standard input (the first line, without its line ending).
 pub fn read_password_stdin() -> Result<String, String> {
     let mut text = String::new();
-    std::io::stdin().read_to_string(&mut text).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    std::io::stdin()
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     Ok(text.lines().next().unwrap_or_default().to_string())
 }
 

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 pub const ENV_PREFIX: &str = "CAREDESK_";
 pub const DEFAULT_CONFIG_FILE: &str = "caredesk.toml";
 
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub server: ServerConfig,
@@ -71,18 +71,6 @@ pub struct JobsConfig {
     pub lease_seconds: i64,
 }
 
-impl Default for Config {
-    fn default() -> Self {
-        Config {
-            server: ServerConfig::default(),
-            storage: StorageConfig::default(),
-            auth: AuthConfig::default(),
-            log: LogConfig::default(),
-            jobs: JobsConfig::default(),
-        }
-    }
-}
-
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig { listen: "127.0.0.1:8080".into(), demo: false, request_timeout_seconds: 30 }
@@ -140,8 +128,11 @@ impl Config {
         let explicit = file.is_some();
         let path = file.map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from(DEFAULT_CONFIG_FILE));
         if explicit || path.exists() {
-            let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
-            table = text.parse::<toml::Table>().map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|source| ConfigError::Read { path: path.display().to_string(), source })?;
+            table = text
+                .parse::<toml::Table>()
+                .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
             toml::Value::Table(table.clone())
                 .try_into::<Config>()
                 .map_err(|e| ConfigError::File { path: path.display().to_string(), message: e.to_string() })?;
@@ -164,12 +155,18 @@ impl Config {
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.server.listen.parse::<std::net::SocketAddr>().is_err() {
-            return Err(ConfigError::Value { field: "server.listen", message: format!("{:?} is not an address like 127.0.0.1:8080", self.server.listen) });
+            return Err(ConfigError::Value {
+                field: "server.listen",
+                message: format!("{:?} is not an address like 127.0.0.1:8080", self.server.listen),
+            });
         }
-        if let Some(url) = &self.storage.database_url {
-            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-                return Err(ConfigError::Value { field: "storage.database_url", message: "must start with postgres://".into() });
-            }
+        if let Some(url) = &self.storage.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return Err(ConfigError::Value {
+                field: "storage.database_url",
+                message: "must start with postgres://".into(),
+            });
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError::Value { field: "log.format", message: "must be text or json".into() });
@@ -212,7 +209,10 @@ impl Config {
 fn overlay_env(table: &mut toml::Table, name: &str, raw: &str) -> Result<(), ConfigError> {
     let rest = name.trim_start_matches(ENV_PREFIX).to_ascii_lowercase();
     let Some((section, key)) = rest.split_once("__") else {
-        return Err(ConfigError::Env { name: name.into(), message: "expected CAREDESK_SECTION__KEY, e.g. CAREDESK_SERVER__LISTEN".into() });
+        return Err(ConfigError::Env {
+            name: name.into(),
+            message: "expected CAREDESK_SECTION__KEY, e.g. CAREDESK_SERVER__LISTEN".into(),
+        });
     };
     let value = format!("v = {raw}")
         .parse::<toml::Table>()
@@ -237,5 +237,61 @@ pub fn mask_password(url: &str) -> String {
             None => url.to_string(),
         },
         None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Iterator<Item = (String, String)> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>().into_iter()
+    }
+
+    #[test]
+    fn defaults_are_valid_and_documented_values() {
+        let config = Config::load(Some(Path::new("/nonexistent/none.toml")), env(&[]));
+        assert!(config.is_err(), "an explicitly named file must exist");
+        let config = Config::default();
+        assert_eq!(config.server.listen, "127.0.0.1:8080");
+        assert_eq!(config.storage.data_dir, PathBuf::from("./caredesk-data"));
+        assert!(config.validate().is_ok());
+    }
+
+    #[test]
+    fn environment_overrides_with_typed_values() {
+        let dir = std::env::temp_dir().join(format!("caredesk-cfg-{}", db::random_token(4)));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("c.toml");
+        let _ = std::fs::write(&file, "[server]\nlisten = \"127.0.0.1:9000\"\n[auth]\nlockout_threshold = 3\n");
+        let config = Config::load(
+            Some(&file),
+            env(&[("CAREDESK_AUTH__LOCKOUT_THRESHOLD", "9"), ("CAREDESK_SERVER__DEMO", "true"), ("OTHER", "x")]),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = config.unwrap_or_default();
+        assert_eq!(config.server.listen, "127.0.0.1:9000", "file over defaults");
+        assert_eq!(config.auth.lockout_threshold, 9, "environment over file");
+        assert!(config.server.demo);
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_errors() {
+        let bad_env = Config::load(Some(Path::new("/dev/null")), env(&[("CAREDESK_SERVER__LISTN", "x")]));
+        assert!(matches!(bad_env, Err(ConfigError::Env { .. })));
+        let no_section = Config::load(Some(Path::new("/dev/null")), env(&[("CAREDESK_LISTEN", "x")]));
+        assert!(matches!(no_section, Err(ConfigError::Env { .. })));
+        let mut config = Config::default();
+        config.storage.database_url = Some("mysql://x".into());
+        assert!(matches!(config.validate(), Err(ConfigError::Value { field: "storage.database_url", .. })));
+        config.storage.database_url = None;
+        config.log.format = "xml".into();
+        assert!(matches!(config.validate(), Err(ConfigError::Value { field: "log.format", .. })));
+    }
+
+    #[test]
+    fn passwords_in_database_urls_are_masked() {
+        assert_eq!(mask_password("postgres://app:secret@db:5432/caredesk"), "postgres://app:***@db:5432/caredesk");
+        assert_eq!(mask_password("postgres://db/caredesk"), "postgres://db/caredesk");
     }
 }

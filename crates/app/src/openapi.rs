@@ -6,11 +6,31 @@ use utoipa::{Modify, OpenApi};
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Caredesk API", description = "The customer service desk: staff, customers, contacts, cases, billing, payments and more. Errors are application/problem+json with a stable `code`; lists are paged with `limit` and `cursor`; POSTs that create records or move money accept an `Idempotency-Key` header."),
+    info(
+        title = "Caredesk API",
+        description = concat!(
+            "The customer service desk: staff, customers, contacts, cases, billing, payments and more. ",
+            "Errors are application/problem+json with a stable `code`; lists are paged with `limit` and `cursor`; ",
+            "POSTs that create records or move money accept an `Idempotency-Key` header."
+        ),
+    ),
     paths(crate::system::openapi_json, crate::system::search_api, crate::system::jobs_api, crate::system::audit_api),
-    components(schemas(crate::system::SearchResults, crate::system::SearchGroup, crate::system::SearchHit, crate::system::JobsView, crate::system::JobView, crate::system::AuditPage, db::audit::AuditRecord)),
+    components(
+        schemas(
+            crate::system::SearchResults,
+            crate::system::SearchGroup,
+            crate::system::SearchHit,
+            crate::system::JobsView,
+            crate::system::JobView,
+            crate::system::AuditPage,
+            db::audit::AuditRecord,
+        ),
+    ),
     modifiers(&SecuritySchemes),
-    tags((name = "system", description = "The document itself, jobs and the audit trail"), (name = "search", description = "One search across everything"))
+    tags(
+        (name = "system", description = "The document itself, jobs and the audit trail"),
+        (name = "search", description = "One search across everything"),
+    ),
 )]
 struct SystemApi;
 
@@ -19,8 +39,22 @@ struct SecuritySchemes;
 impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("A token from POST /api/v1/auth/token or `caredesk user token`")).build()));
-        components.add_security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(web::SESSION_COOKIE, "The web UI's session; unsafe methods also need the X-CSRF-Token header"))));
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from POST /api/v1/auth/token or `caredesk user token`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                web::SESSION_COOKIE,
+                "The web UI's session; unsafe methods also need the X-CSRF-Token header",
+            ))),
+        );
     }
 }
 

@@ -25,7 +25,10 @@ use tower_http::trace::TraceLayer;
 use web::{AppState, RouteInfo, Routes};
 
 const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'";
+const CONTENT_SECURITY_POLICY: &str = concat!(
+    "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; ",
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+);
 
 /// Every route of the application, with its declared access.
 pub fn all_routes() -> Routes {
@@ -43,7 +46,10 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             PrometheusBuilder::new()
-                .set_buckets_for_metric(Matcher::Full("http_request_duration_seconds".into()), web::metrics::LATENCY_BUCKETS)
+                .set_buckets_for_metric(
+                    Matcher::Full("http_request_duration_seconds".into()),
+                    web::metrics::LATENCY_BUCKETS,
+                )
                 .ok()?
                 .install_recorder()
                 .ok()
@@ -53,20 +59,26 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
 
 pub fn router(mut state: AppState, timeout: Duration) -> Router {
     let routes = all_routes();
-    let access: HashMap<(String, String), web::Access> = routes
-        .table
-        .iter()
-        .map(|r| ((r.method.as_str().to_string(), r.path.to_string()), r.access))
-        .collect();
+    let access: HashMap<(String, String), web::Access> =
+        routes.table.iter().map(|r| ((r.method.as_str().to_string(), r.path.to_string()), r.access)).collect();
     state.access = Arc::new(access);
     routes
         .router
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), web::auth::guard))
         .layer(from_fn(web::metrics::track))
-        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("content-security-policy"), HeaderValue::from_static(CONTENT_SECURITY_POLICY)))
-        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("x-content-type-options"), HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("referrer-policy"), HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("same-origin"),
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(CompressionLayer::new())
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
@@ -76,11 +88,7 @@ pub fn router(mut state: AppState, timeout: Duration) -> Router {
 
 async fn not_found(uri: Uri) -> Response {
     let error = web::ApiError::not_found("page or resource");
-    if web::routes::is_api_path(uri.path()) {
-        error.into_response()
-    } else {
-        web::PageError(error).into_response()
-    }
+    if web::routes::is_api_path(uri.path()) { error.into_response() } else { web::PageError(error).into_response() }
 }
 
 /// The background worker's handlers.
@@ -141,7 +149,13 @@ pub async fn spawn(config: &Config, db: Db, clock: Arc<dyn Clock>) -> std::io::R
     Ok(RunningApp { addr, db, stop, server })
 }
 
-async fn run_worker(db: Db, registry: Registry, clock: Arc<dyn Clock>, jobs: crate::config::JobsConfig, mut stopped: watch::Receiver<bool>) {
+async fn run_worker(
+    db: Db,
+    registry: Registry,
+    clock: Arc<dyn Clock>,
+    jobs: crate::config::JobsConfig,
+    mut stopped: watch::Receiver<bool>,
+) {
     let worker = format!("{}-{}", std::process::id(), db::random_token(4));
     let poll = Duration::from_millis(jobs.poll_milliseconds.max(10));
     loop {

@@ -39,7 +39,14 @@ pub fn routes() -> Routes {
 /// Schedules the recurring jobs once across all nodes (a dedupe key guards each).
 pub async fn schedule_recurring(db: &Db, now: Timestamp) -> db::Result<()> {
     let mut tx = db.begin().await?;
-    jobs::enqueue_unique(&mut tx, PURGE_SESSIONS_JOB, PURGE_SESSIONS_JOB, &serde_json::json!({}), now.plus_seconds(PURGE_EVERY_SECONDS)).await?;
+    jobs::enqueue_unique(
+        &mut tx,
+        PURGE_SESSIONS_JOB,
+        PURGE_SESSIONS_JOB,
+        &serde_json::json!({}),
+        now.plus_seconds(PURGE_EVERY_SECONDS),
+    )
+    .await?;
     tx.commit().await
 }
 
@@ -64,7 +71,12 @@ async fn metrics() -> Response {
     response
 }
 
-#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "system", responses((status = 200, description = "This document")))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/openapi.json",
+    tag = "system",
+    responses((status = 200, description = "This document")),
+)]
 pub(crate) async fn openapi_json() -> Response {
     axum::Json(crate::openapi::document()).into_response()
 }
@@ -81,7 +93,11 @@ struct HomePage {
     show_jobs: bool,
 }
 
-async fn home(State(state): State<AppState>, user: CurrentUser, HtmxPartial(partial): HtmxPartial) -> Result<Html<String>, PageError> {
+async fn home(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+) -> Result<Html<String>, PageError> {
     let mut tx = state.db.read().await?;
     let staff_count = staff::store::count(&mut tx).await?;
     let counts = jobs::counts(&mut tx).await?;
@@ -165,17 +181,31 @@ struct SearchPage {
     results: SearchResults,
 }
 
-async fn search_page(State(state): State<AppState>, user: CurrentUser, HtmxPartial(partial): HtmxPartial, Query(q): Query<SearchQuery>) -> Result<Html<String>, PageError> {
+async fn search_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+    Query(q): Query<SearchQuery>,
+) -> Result<Html<String>, PageError> {
     let results = search(&state, &user, &q.q).await?;
     let page = SearchPage { chrome: Chrome::new("Search", Some(&user), "/search", partial), results };
     render(&page)
 }
 
 /// Search everything the caller may see.
-#[utoipa::path(get, path = "/api/v1/search", tag = "search", security(("bearer" = ["search"]), ("session" = ["search"])),
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    tag = "search",
+    security(("bearer" = ["search"]), ("session" = ["search"])),
     params(("q" = String, Query, description = "names, numbers, phone fragments, emails or text")),
-    responses((status = 200, body = SearchResults)))]
-pub(crate) async fn search_api(State(state): State<AppState>, user: CurrentUser, Query(q): Query<SearchQuery>) -> Result<axum::Json<SearchResults>, ApiError> {
+    responses((status = 200, body = SearchResults)),
+)]
+pub(crate) async fn search_api(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<SearchQuery>,
+) -> Result<axum::Json<SearchResults>, ApiError> {
     Ok(axum::Json(search(&state, &user, &q.q).await?))
 }
 
@@ -196,7 +226,11 @@ struct JobsPage {
     jobs: Vec<JobLine>,
 }
 
-async fn jobs_page(State(state): State<AppState>, user: CurrentUser, HtmxPartial(partial): HtmxPartial) -> Result<Html<String>, PageError> {
+async fn jobs_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+) -> Result<Html<String>, PageError> {
     let mut tx = state.db.read().await?;
     let counts = jobs::counts(&mut tx).await?;
     let rows = jobs::recent(&mut tx, 100).await?;
@@ -238,15 +272,28 @@ pub struct JobView {
 }
 
 /// The background job queue: counts per status and the latest jobs.
-#[utoipa::path(get, path = "/api/v1/jobs", tag = "system", security(("bearer" = ["jobs.read"]), ("session" = ["jobs.read"])),
-    responses((status = 200, body = JobsView)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs",
+    tag = "system",
+    security(("bearer" = ["jobs.read"]), ("session" = ["jobs.read"])),
+    responses((status = 200, body = JobsView)),
+)]
 pub(crate) async fn jobs_api(State(state): State<AppState>) -> Result<axum::Json<JobsView>, ApiError> {
     let mut tx = state.db.read().await?;
     let counts = jobs::counts(&mut tx).await?.into_iter().collect();
     let recent = jobs::recent(&mut tx, 100)
         .await?
         .into_iter()
-        .map(|j| JobView { job_id: j.job_id, kind: j.kind, status: j.status, attempts: j.attempts, max_attempts: j.max_attempts, run_at: Timestamp(j.run_at).to_rfc3339(), last_error: j.last_error })
+        .map(|j| JobView {
+            job_id: j.job_id,
+            kind: j.kind,
+            status: j.status,
+            attempts: j.attempts,
+            max_attempts: j.max_attempts,
+            run_at: Timestamp(j.run_at).to_rfc3339(),
+            last_error: j.last_error,
+        })
         .collect();
     Ok(axum::Json(JobsView { counts, recent }))
 }
@@ -267,14 +314,27 @@ pub struct AuditPage {
 }
 
 /// The audit trail, newest first, optionally filtered.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "system", security(("bearer" = ["audit.read"]), ("session" = ["audit.read"])),
-    params(("limit" = Option<u32>, Query), ("cursor" = Option<String>, Query), ("entity" = Option<String>, Query), ("entity_id" = Option<String>, Query), ("actor" = Option<String>, Query)),
-    responses((status = 200, body = AuditPage)))]
-pub(crate) async fn audit_api(State(state): State<AppState>, Query(q): Query<AuditQuery>) -> Result<axum::Json<AuditPage>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/audit",
+    tag = "system",
+    security(("bearer" = ["audit.read"]), ("session" = ["audit.read"])),
+    params(
+        ("limit" = Option<u32>, Query),
+        ("cursor" = Option<String>, Query),
+        ("entity" = Option<String>, Query),
+        ("entity_id" = Option<String>, Query),
+        ("actor" = Option<String>, Query),
+    ),
+    responses((status = 200, body = AuditPage)),
+)]
+pub(crate) async fn audit_api(
+    State(state): State<AppState>,
+    Query(q): Query<AuditQuery>,
+) -> Result<axum::Json<AuditPage>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = AuditFilter { entity: q.entity, entity_id: q.entity_id, actor_name: q.actor };
     let mut tx = state.db.read().await?;
     let records = audit::list(&mut tx, &filter, &page).await?;
     Ok(axum::Json(AuditPage { items: records.items, next_cursor: records.next_cursor }))
 }
-

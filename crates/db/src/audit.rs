@@ -4,8 +4,8 @@
 //! The database itself refuses UPDATE and DELETE on the table.
 
 use crate::{Db, Result, Tx};
-use kernel::{Actor, PageRequest, Timestamp};
 use kernel::ids::AuditSeq;
+use kernel::{Actor, PageRequest, Timestamp};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -137,11 +137,8 @@ pub async fn verify(db: &Db) -> Result<ChainReport> {
         }
         expected_seq = expected_seq.max(next_seq);
     }
-    let (head_seq, head_hash) = crate::fetch_one!(
-        &mut tx,
-        (i64, String),
-        "select last_seq, last_hash from audit_head where head_id = 1"
-    )?;
+    let (head_seq, head_hash) =
+        crate::fetch_one!(&mut tx, (i64, String), "select last_seq, last_hash from audit_head where head_id = 1")?;
     if head_seq != expected_seq - 1 || head_hash != expected_prev {
         report.problems.push(format!(
             "audit head says record {head_seq} is last, but the chain ends at record {}",
@@ -154,16 +151,10 @@ pub async fn verify(db: &Db) -> Result<ChainReport> {
 
 fn check_record(record: &AuditRecord, expected_seq: i64, expected_prev: &str, report: &mut ChainReport) {
     if record.seq != expected_seq {
-        report.problems.push(format!(
-            "audit records {expected_seq} to {} are missing",
-            record.seq - 1
-        ));
+        report.problems.push(format!("audit records {expected_seq} to {} are missing", record.seq - 1));
     }
     if record.prev_hash != expected_prev {
-        report.problems.push(format!(
-            "audit record {} does not link to the record before it",
-            record.seq
-        ));
+        report.problems.push(format!("audit record {} does not link to the record before it", record.seq));
     }
     if record_hash(record) != record.hash {
         report.problems.push(format!(
@@ -203,4 +194,3 @@ pub async fn list(tx: &mut Tx, filter: &AuditFilter, page: &PageRequest) -> Resu
     )?;
     Ok(kernel::Page::from_rows(rows, page, |r| r.seq))
 }
-

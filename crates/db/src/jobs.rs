@@ -20,9 +20,7 @@ const BACKOFF_CAP_SECONDS: i64 = 3_600;
 /// Seconds to wait before the next try, after `attempts` tries have failed.
 pub fn backoff_seconds(attempts: i32) -> i64 {
     let exponent = attempts.clamp(1, 20) - 1;
-    BACKOFF_BASE_SECONDS
-        .saturating_mul(1_i64 << exponent)
-        .min(BACKOFF_CAP_SECONDS)
+    BACKOFF_BASE_SECONDS.saturating_mul(1_i64 << exponent).min(BACKOFF_CAP_SECONDS)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -175,11 +173,7 @@ pub async fn complete(db: &Db, job: &ClaimedJob, now: Timestamp) -> Result<bool>
 
 /// Records a failed try: queued again after a back-off, or dead once attempts are used up.
 pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, now: Timestamp) -> Result<JobStatus> {
-    let status = if job.attempts >= job.max_attempts {
-        JobStatus::Dead
-    } else {
-        JobStatus::Queued
-    };
+    let status = if job.attempts >= job.max_attempts { JobStatus::Dead } else { JobStatus::Queued };
     let run_at = now.plus_seconds(backoff_seconds(job.attempts)).micros();
     let finished_at = (status == JobStatus::Dead).then_some(now.micros());
     let error: String = error.chars().take(2_000).collect();
@@ -202,11 +196,7 @@ pub async fn fail(db: &Db, job: &ClaimedJob, error: &str, now: Timestamp) -> Res
 
 /// How many jobs are in each status.
 pub async fn counts(tx: &mut Tx) -> Result<Vec<(String, i64)>> {
-    crate::fetch_all!(
-        tx,
-        (String, i64),
-        "select status, count(*) from job group by status order by status"
-    )
+    crate::fetch_all!(tx, (String, i64), "select status, count(*) from job group by status order by status")
 }
 
 /// The most recent jobs, newest first.

@@ -32,10 +32,7 @@ impl Backend {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite {
-        writer: SqlitePool,
-        reader: SqlitePool,
-    },
+    Sqlite { writer: SqlitePool, reader: SqlitePool },
     Pg(PgPool),
 }
 
@@ -49,10 +46,8 @@ pub enum Tx {
 impl Db {
     /// Opens (creating if needed) the SQLite file `caredesk.db` in `data_dir`.
     pub async fn open_sqlite(data_dir: &Path) -> Result<Db> {
-        std::fs::create_dir_all(data_dir).map_err(|source| Error::DataDir {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(data_dir)
+            .map_err(|source| Error::DataDir { path: data_dir.display().to_string(), source })?;
         let options = SqliteConnectOptions::new()
             .filename(data_dir.join(SQLITE_FILE_NAME))
             .create_if_missing(true)
@@ -62,15 +57,9 @@ impl Db {
             .busy_timeout(BUSY_TIMEOUT)
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32000");
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .connect_with(options.clone())
-            .await?;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options.read_only(true))
-            .await?;
+        let writer =
+            SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options.clone()).await?;
+        let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
         Ok(Db::Sqlite { writer, reader })
     }
 
@@ -79,8 +68,8 @@ impl Db {
     pub async fn open_postgres(url: &str, schema: Option<&str>) -> Result<Db> {
         let mut options = PgConnectOptions::from_str(url)?;
         if let Some(schema) = schema {
-            let valid = !schema.is_empty()
-                && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+            let valid =
+                !schema.is_empty() && schema.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
             if !valid {
                 return Err(Error::Malformed(format!("schema name {schema:?}")));
             }
@@ -150,11 +139,7 @@ impl Db {
         let mut tx = self.read().await?;
         let one = crate::scalar!(&mut tx, i64, "select cast(1 as bigint)")?;
         tx.rollback().await?;
-        if one == 1 {
-            Ok(())
-        } else {
-            Err(Error::Malformed("select 1 did not answer 1".into()))
-        }
+        if one == 1 { Ok(()) } else { Err(Error::Malformed("select 1 did not answer 1".into())) }
     }
 
     pub async fn close(&self) {

@@ -36,19 +36,9 @@ pub async fn open() -> Result<Scratch> {
         Some(url) => {
             let schema = format!("t_{label}");
             let db = Db::open_postgres(&url, Some(&schema)).await?;
-            Scratch {
-                db,
-                data_dir,
-                database_url: Some(url),
-                schema: Some(schema),
-            }
+            Scratch { db, data_dir, database_url: Some(url), schema: Some(schema) }
         }
-        None => Scratch {
-            db: Db::open_sqlite(&data_dir).await?,
-            data_dir,
-            database_url: None,
-            schema: None,
-        },
+        None => Scratch { db: Db::open_sqlite(&data_dir).await?, data_dir, database_url: None, schema: None },
     };
     scratch.db.migrate().await?;
     Ok(scratch)

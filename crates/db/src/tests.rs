@@ -1,4 +1,5 @@
 //! Store tests for the db crate: they run on SQLite always and on PostgreSQL as well when
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! `TEST_DATABASE_URL` is set (CI runs the suite both ways).
 
 use crate::audit::{self, AuditEvent, AuditFilter};
@@ -18,12 +19,7 @@ fn t(seconds: i64) -> Timestamp {
 fn migration_names(backend: &str) -> BTreeSet<String> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
     std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .filter_map(|e| e.ok())
-                .map(|e| e.file_name().to_string_lossy().into_owned())
-                .collect()
-        })
+        .map(|entries| entries.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
         .unwrap_or_default()
 }
 
@@ -34,7 +30,8 @@ fn migration_trees_stay_in_step() {
     assert!(!sqlite.is_empty());
     assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must hold the same file names");
     for name in &sqlite {
-        let valid = name.ends_with(".sql") && name.split('_').next().is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
+        let valid = name.ends_with(".sql")
+            && name.split('_').next().is_some_and(|n| n.len() == 4 && n.bytes().all(|b| b.is_ascii_digit()));
         assert!(valid, "{name} should be NNNN_description.sql");
     }
 }
@@ -238,7 +235,11 @@ async fn an_edited_record_is_named_by_verify() -> TestResult {
     .await?;
     let report = audit::verify(&s.db).await?;
     assert!(!report.is_intact());
-    assert!(report.problems.iter().any(|p| p.contains("audit record 3 ") && p.contains("altered")), "{:?}", report.problems);
+    assert!(
+        report.problems.iter().any(|p| p.contains("audit record 3 ") && p.contains("altered")),
+        "{:?}",
+        report.problems
+    );
     Ok(())
 }
 

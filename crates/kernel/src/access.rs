@@ -140,31 +140,20 @@ impl Role {
     }
 
     pub fn permissions(self) -> Vec<Permission> {
-        Permission::ALL
-            .into_iter()
-            .filter(|p| self.permits(*p))
-            .collect()
+        Permission::ALL.into_iter().filter(|p| self.permits(*p)).collect()
     }
 }
 
 /// Who is acting: a signed-in staff user, or the system itself (jobs, CLI, migrations).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
-    User {
-        user_id: UserId,
-        username: String,
-        role: Role,
-    },
-    System {
-        name: String,
-    },
+    User { user_id: UserId, username: String, role: Role },
+    System { name: String },
 }
 
 impl Actor {
     pub fn system(name: &str) -> Actor {
-        Actor::System {
-            name: name.to_string(),
-        }
+        Actor::System { name: name.to_string() }
     }
 
     pub fn user_id(&self) -> Option<UserId> {

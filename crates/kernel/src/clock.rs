@@ -41,22 +41,13 @@ impl Timestamp {
 
     /// RFC 3339 text in UTC, as shown in the API.
     pub fn to_rfc3339(self) -> String {
-        self.to_offset_date_time()
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default()
+        self.to_offset_date_time().format(&time::format_description::well_known::Rfc3339).unwrap_or_default()
     }
 
     /// A short human form for screens: `2026-11-25 09:52 UTC`.
     pub fn to_display(self) -> String {
         let t = self.to_offset_date_time();
-        format!(
-            "{:04}-{:02}-{:02} {:02}:{:02} UTC",
-            t.year(),
-            u8::from(t.month()),
-            t.day(),
-            t.hour(),
-            t.minute()
-        )
+        format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
     }
 }
 
@@ -84,14 +75,11 @@ pub struct FixedClock {
 
 impl FixedClock {
     pub fn at(at: Timestamp) -> FixedClock {
-        FixedClock {
-            micros: AtomicI64::new(at.0),
-        }
+        FixedClock { micros: AtomicI64::new(at.0) }
     }
 
     pub fn advance_seconds(&self, seconds: i64) {
-        self.micros
-            .fetch_add(seconds * MICROS_PER_SECOND, Ordering::SeqCst);
+        self.micros.fetch_add(seconds * MICROS_PER_SECOND, Ordering::SeqCst);
     }
 }
 

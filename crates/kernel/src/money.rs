@@ -53,10 +53,7 @@ impl Currency {
 
     pub fn parse(code: &str) -> Result<Currency, MoneyError> {
         let code = code.trim().to_ascii_uppercase();
-        Currency::ALL
-            .into_iter()
-            .find(|c| c.code() == code)
-            .ok_or(MoneyError::UnknownCurrency)
+        Currency::ALL.into_iter().find(|c| c.code() == code).ok_or(MoneyError::UnknownCurrency)
     }
 }
 
@@ -81,10 +78,7 @@ pub struct Money {
 
 impl Money {
     pub fn new(amount_minor: i64, currency: Currency) -> Money {
-        Money {
-            amount_minor,
-            currency,
-        }
+        Money { amount_minor, currency }
     }
 
     pub fn zero(currency: Currency) -> Money {
@@ -99,10 +93,7 @@ impl Money {
         if self.currency != other.currency {
             return Err(MoneyError::CurrencyMismatch);
         }
-        let amount_minor = self
-            .amount_minor
-            .checked_add(other.amount_minor)
-            .ok_or(MoneyError::Overflow)?;
+        let amount_minor = self.amount_minor.checked_add(other.amount_minor).ok_or(MoneyError::Overflow)?;
         Ok(Money::new(amount_minor, self.currency))
     }
 
@@ -111,10 +102,7 @@ impl Money {
     }
 
     pub fn checked_neg(self) -> Result<Money, MoneyError> {
-        let amount_minor = self
-            .amount_minor
-            .checked_neg()
-            .ok_or(MoneyError::Overflow)?;
+        let amount_minor = self.amount_minor.checked_neg().ok_or(MoneyError::Overflow)?;
         Ok(Money::new(amount_minor, self.currency))
     }
 
@@ -138,19 +126,10 @@ impl Money {
         let scale = 10_i64.pow(currency.exponent());
         let whole: i64 = whole.parse().map_err(|_| MoneyError::Overflow)?;
         let padded = format!("{fraction:0<exponent$}");
-        let fraction: i64 = if padded.is_empty() {
-            0
-        } else {
-            padded.parse().map_err(|_| MoneyError::InvalidAmount)?
-        };
-        let magnitude = whole
-            .checked_mul(scale)
-            .and_then(|w| w.checked_add(fraction))
-            .ok_or(MoneyError::Overflow)?;
-        Ok(Money::new(
-            if negative { -magnitude } else { magnitude },
-            currency,
-        ))
+        let fraction: i64 =
+            if padded.is_empty() { 0 } else { padded.parse().map_err(|_| MoneyError::InvalidAmount)? };
+        let magnitude = whole.checked_mul(scale).and_then(|w| w.checked_add(fraction)).ok_or(MoneyError::Overflow)?;
+        Ok(Money::new(if negative { -magnitude } else { magnitude }, currency))
     }
 }
 

@@ -31,10 +31,7 @@ impl Cursor {
             .decode(text.trim())
             .map_err(|_| PagingError::CursorIsInvalid)?;
         let text = String::from_utf8(bytes).map_err(|_| PagingError::CursorIsInvalid)?;
-        let key = text
-            .strip_prefix("k:")
-            .and_then(|k| k.parse::<i64>().ok())
-            .ok_or(PagingError::CursorIsInvalid)?;
+        let key = text.strip_prefix("k:").and_then(|k| k.parse::<i64>().ok()).ok_or(PagingError::CursorIsInvalid)?;
         Ok(Cursor { after_key: key })
     }
 }
@@ -48,10 +45,7 @@ pub struct PageRequest {
 
 impl Default for PageRequest {
     fn default() -> Self {
-        PageRequest {
-            limit: DEFAULT_PAGE_SIZE,
-            after: None,
-        }
+        PageRequest { limit: DEFAULT_PAGE_SIZE, after: None }
     }
 }
 
@@ -96,9 +90,6 @@ impl<T> Page<T> {
         } else {
             None
         };
-        Page {
-            items: rows,
-            next_cursor,
-        }
+        Page { items: rows, next_cursor }
     }
 }

@@ -1,10 +1,10 @@
 //! JSON handlers for staff, tokens and the caller's own profile. Thin: parse, call one op,
 //! answer.
 
+use crate::StaffError;
 use crate::model::{self, NewUser, Password, UserView};
 use crate::ops::{self, Grant, Granted, SignIn, UserChange};
 use crate::store::{self, TokenRow};
-use crate::StaffError;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
@@ -19,9 +19,47 @@ use web::{Access, ApiError, AppState, CurrentUser, Routes};
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_token, list_tokens, revoke_token, me, change_password, begin_totp, confirm_totp, disable_totp, list_users, create_user, get_user, update_user, reset_password, list_roles),
-    components(schemas(MeView, TokenRequest, TokenIssued, TokenRow, UserView, UserPage, NewUserBody, UserPatch, PasswordBody, ChangePasswordBody, TotpEnrolment, TotpCodeBody, RoleView, Role, Permission, web::ApiError, web::FieldError)),
-    tags((name = "auth", description = "API tokens and the caller's own account"), (name = "users", description = "Staff users and roles"))
+    paths(
+        create_token,
+        list_tokens,
+        revoke_token,
+        me,
+        change_password,
+        begin_totp,
+        confirm_totp,
+        disable_totp,
+        list_users,
+        create_user,
+        get_user,
+        update_user,
+        reset_password,
+        list_roles,
+    ),
+    components(
+        schemas(
+            MeView,
+            TokenRequest,
+            TokenIssued,
+            TokenRow,
+            UserView,
+            UserPage,
+            NewUserBody,
+            UserPatch,
+            PasswordBody,
+            ChangePasswordBody,
+            TotpEnrolment,
+            TotpCodeBody,
+            RoleView,
+            Role,
+            Permission,
+            web::ProblemDocument,
+            web::FieldError,
+        ),
+    ),
+    tags(
+        (name = "auth", description = "API tokens and the caller's own account"),
+        (name = "users", description = "Staff users and roles"),
+    ),
 )]
 pub struct StaffApi;
 
@@ -64,14 +102,33 @@ pub struct TokenIssued {
 }
 
 /// Exchange a username and password (and TOTP code) for a bearer token.
-#[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth", request_body = TokenRequest,
-    responses((status = 201, body = TokenIssued), (status = 401, body = ApiError, description = "wrong credentials or code required"), (status = 423, body = ApiError, description = "account locked"), (status = 429, body = ApiError)))]
-async fn create_token(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, Json(body): Json<TokenRequest>) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/auth/token",
+    tag = "auth",
+    request_body = TokenRequest,
+    responses(
+        (status = 201, body = TokenIssued),
+        (status = 401, body = web::ProblemDocument, description = "wrong credentials or code required"),
+        (status = 423, body = web::ProblemDocument, description = "account locked"),
+        (status = 429, body = web::ProblemDocument),
+    ),
+)]
+async fn create_token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Json(body): Json<TokenRequest>,
+) -> Result<Response, ApiError> {
     let client_ip = peer.ip().to_string();
     if !state.allow_signin_attempt(&client_ip) {
         return Err(StaffError::TooManyAttempts.into());
     }
-    let attempt = SignIn { username: &body.username, password: &body.password, totp_code: body.totp_code.as_deref(), client_ip: &client_ip };
+    let attempt = SignIn {
+        username: &body.username,
+        password: &body.password,
+        totp_code: body.totp_code.as_deref(),
+        client_ip: &client_ip,
+    };
     let name = body.token_name.as_deref().unwrap_or("API");
     let granted = ops::sign_in(&state.db, &state.settings, attempt, Grant::Token { name }, state.clock.now()).await?;
     let Granted::Token { token, token_id, user } = granted else {
@@ -81,17 +138,32 @@ async fn create_token(State(state): State<AppState>, ConnectInfo(peer): ConnectI
 }
 
 /// The caller's API tokens (never the token text).
-#[utoipa::path(get, path = "/api/v1/auth/tokens", tag = "auth", security(("bearer" = ["profile"]), ("session" = ["profile"])),
-    responses((status = 200, body = Vec<TokenRow>)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/auth/tokens",
+    tag = "auth",
+    security(("bearer" = ["profile"]), ("session" = ["profile"])),
+    responses((status = 200, body = Vec<TokenRow>)),
+)]
 async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> Result<axum::Json<Vec<TokenRow>>, ApiError> {
     let mut tx = state.db.read().await?;
     Ok(axum::Json(ops::list_tokens(&mut tx, user.user_id).await?))
 }
 
 /// Revoke a token: your own, or anyone's if you manage users.
-#[utoipa::path(delete, path = "/api/v1/auth/tokens/{token_id}", tag = "auth", security(("bearer" = ["profile"]), ("session" = ["profile"])),
-    params(("token_id" = i64, Path)), responses((status = 204), (status = 404, body = ApiError)))]
-async fn revoke_token(State(state): State<AppState>, user: CurrentUser, Path(token_id): Path<i64>) -> Result<StatusCode, ApiError> {
+#[utoipa::path(
+    delete,
+    path = "/api/v1/auth/tokens/{token_id}",
+    tag = "auth",
+    security(("bearer" = ["profile"]), ("session" = ["profile"])),
+    params(("token_id" = i64, Path)),
+    responses((status = 204), (status = 404, body = web::ProblemDocument)),
+)]
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(token_id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
     let mut tx = state.db.begin().await?;
     let may_manage = user.role.permits(Permission::UsersManage);
     ops::revoke_token(&mut tx, &user.actor(), may_manage, TokenId(token_id), state.clock.now()).await?;
@@ -100,8 +172,13 @@ async fn revoke_token(State(state): State<AppState>, user: CurrentUser, Path(tok
 }
 
 /// Who am I: the signed-in user, their role and permissions.
-#[utoipa::path(get, path = "/api/v1/me", tag = "auth", security(("bearer" = ["profile"]), ("session" = ["profile"])),
-    responses((status = 200, body = MeView), (status = 401, body = ApiError)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "auth",
+    security(("bearer" = ["profile"]), ("session" = ["profile"])),
+    responses((status = 200, body = MeView), (status = 401, body = web::ProblemDocument)),
+)]
 async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<axum::Json<MeView>, ApiError> {
     let mut tx = state.db.read().await?;
     let view = ops::load(&mut tx, user.user_id, state.clock.now()).await?;
@@ -121,11 +198,22 @@ pub struct ChangePasswordBody {
 }
 
 /// Change your own password.
-#[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = ChangePasswordBody, security(("bearer" = ["profile"]), ("session" = ["profile"])),
-    responses((status = 204), (status = 422, body = ApiError)))]
-async fn change_password(State(state): State<AppState>, user: CurrentUser, Json(body): Json<ChangePasswordBody>) -> Result<StatusCode, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/password",
+    tag = "auth",
+    request_body = ChangePasswordBody,
+    security(("bearer" = ["profile"]), ("session" = ["profile"])),
+    responses((status = 204), (status = 422, body = web::ProblemDocument)),
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<ChangePasswordBody>,
+) -> Result<StatusCode, ApiError> {
     let new = Password::parse(&body.new_password).map_err(|e| field_renamed(e, "new_password"))?;
-    ops::change_password(&state.db, &user.actor(), user.user_id, &body.current_password, new, state.clock.now()).await?;
+    ops::change_password(&state.db, &user.actor(), user.user_id, &body.current_password, new, state.clock.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -146,8 +234,13 @@ pub struct TotpEnrolment {
 }
 
 /// Start enrolling a TOTP second factor; confirm with a code to turn it on.
-#[utoipa::path(post, path = "/api/v1/me/totp", tag = "auth", security(("bearer" = ["profile"]), ("session" = ["profile"])),
-    responses((status = 200, body = TotpEnrolment)))]
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/totp",
+    tag = "auth",
+    security(("bearer" = ["profile"]), ("session" = ["profile"])),
+    responses((status = 200, body = TotpEnrolment)),
+)]
 async fn begin_totp(State(state): State<AppState>, user: CurrentUser) -> Result<axum::Json<TotpEnrolment>, ApiError> {
     let mut tx = state.db.begin().await?;
     let (secret, otpauth_uri) = ops::begin_totp(&mut tx, &user.actor(), user.user_id, state.clock.now()).await?;
@@ -161,9 +254,19 @@ pub struct TotpCodeBody {
 }
 
 /// Confirm TOTP enrolment with the app's current code.
-#[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "auth", request_body = TotpCodeBody, security(("bearer" = ["profile"]), ("session" = ["profile"])),
-    responses((status = 204), (status = 422, body = ApiError)))]
-async fn confirm_totp(State(state): State<AppState>, user: CurrentUser, Json(body): Json<TotpCodeBody>) -> Result<StatusCode, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/totp/confirm",
+    tag = "auth",
+    request_body = TotpCodeBody,
+    security(("bearer" = ["profile"]), ("session" = ["profile"])),
+    responses((status = 204), (status = 422, body = web::ProblemDocument)),
+)]
+async fn confirm_totp(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<TotpCodeBody>,
+) -> Result<StatusCode, ApiError> {
     let mut tx = state.db.begin().await?;
     ops::confirm_totp(&mut tx, &user.actor(), user.user_id, &body.code, state.clock.now()).await?;
     tx.commit().await?;
@@ -176,15 +279,25 @@ pub struct PasswordBody {
 }
 
 /// Turn the second factor off (needs your password).
-#[utoipa::path(post, path = "/api/v1/me/totp/disable", tag = "auth", request_body = PasswordBody, security(("bearer" = ["profile"]), ("session" = ["profile"])),
-    responses((status = 204), (status = 422, body = ApiError)))]
-async fn disable_totp(State(state): State<AppState>, user: CurrentUser, Json(body): Json<PasswordBody>) -> Result<StatusCode, ApiError> {
-    ops::disable_totp(&state.db, &user.actor(), user.user_id, &body.password, state.clock.now())
-        .await
-        .map_err(|e| match e {
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/totp/disable",
+    tag = "auth",
+    request_body = PasswordBody,
+    security(("bearer" = ["profile"]), ("session" = ["profile"])),
+    responses((status = 204), (status = 422, body = web::ProblemDocument)),
+)]
+async fn disable_totp(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Json(body): Json<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
+    ops::disable_totp(&state.db, &user.actor(), user.user_id, &body.password, state.clock.now()).await.map_err(
+        |e| match e {
             StaffError::CurrentPasswordWrong => field_renamed(e, "password"),
             other => other.into(),
-        })?;
+        },
+    )?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -201,10 +314,21 @@ pub struct UserPage {
 }
 
 /// Staff users, oldest first, a page at a time.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users", security(("bearer" = ["users.read"]), ("session" = ["users.read"])),
-    params(("limit" = Option<u32>, Query, description = "1 to 200, default 50"), ("cursor" = Option<String>, Query, description = "next_cursor of the previous page")),
-    responses((status = 200, body = UserPage)))]
-async fn list_users(State(state): State<AppState>, Query(q): Query<ListQuery>) -> Result<axum::Json<UserPage>, ApiError> {
+#[utoipa::path(
+    get,
+    path = "/api/v1/users",
+    tag = "users",
+    security(("bearer" = ["users.read"]), ("session" = ["users.read"])),
+    params(
+        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses((status = 200, body = UserPage)),
+)]
+async fn list_users(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<UserPage>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let mut tx = state.db.read().await?;
     let rows = store::list(&mut tx, &page).await?;
@@ -214,7 +338,15 @@ async fn list_users(State(state): State<AppState>, Query(q): Query<ListQuery>) -
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[schema(example = json!({"username": "mgarcia", "display_name": "Maria Garcia", "email": "mgarcia@example.org", "role": "agent1", "password": "a long first password"}))]
+#[schema(
+    example = json!({
+        "username": "mgarcia",
+        "display_name": "Maria Garcia",
+        "email": "mgarcia@example.org",
+        "role": "agent1",
+        "password": "a long first password"
+    }),
+)]
 pub struct NewUserBody {
     pub username: String,
     pub display_name: String,
@@ -235,10 +367,31 @@ pub fn parse_new_user(body: &NewUserBody) -> Result<(NewUser, Password), StaffEr
 }
 
 /// Add a staff user. Send an `Idempotency-Key` to make retries safe.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUserBody, security(("bearer" = ["users.manage"]), ("session" = ["users.manage"])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "same key and body: the stored response; same key, other body: 422")),
-    responses((status = 201, body = UserView), (status = 409, body = ApiError), (status = 422, body = ApiError)))]
-async fn create_user(State(state): State<AppState>, user: CurrentUser, headers: HeaderMap, Json(body): Json<NewUserBody>) -> Result<Response, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/users",
+    tag = "users",
+    request_body = NewUserBody,
+    security(("bearer" = ["users.manage"]), ("session" = ["users.manage"])),
+    params(
+        (
+            "Idempotency-Key" = Option<String>,
+            Header,
+            description = "same key and body: the stored response; same key, other body: 422",
+        ),
+    ),
+    responses(
+        (status = 201, body = UserView),
+        (status = 409, body = web::ProblemDocument),
+        (status = 422, body = web::ProblemDocument),
+    ),
+)]
+async fn create_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(body): Json<NewUserBody>,
+) -> Result<Response, ApiError> {
     let (new, password) = parse_new_user(&body)?;
     let hash = password.hash().await?;
     let now = state.clock.now();
@@ -255,8 +408,14 @@ async fn create_user(State(state): State<AppState>, user: CurrentUser, headers: 
 }
 
 /// One staff user.
-#[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "users", security(("bearer" = ["users.read"]), ("session" = ["users.read"])),
-    params(("user_id" = i64, Path)), responses((status = 200, body = UserView), (status = 404, body = ApiError)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/users/{user_id}",
+    tag = "users",
+    security(("bearer" = ["users.read"]), ("session" = ["users.read"])),
+    params(("user_id" = i64, Path)),
+    responses((status = 200, body = UserView), (status = 404, body = web::ProblemDocument)),
+)]
 async fn get_user(State(state): State<AppState>, Path(user_id): Path<i64>) -> Result<axum::Json<UserView>, ApiError> {
     let mut tx = state.db.read().await?;
     Ok(axum::Json(ops::load(&mut tx, UserId(user_id), state.clock.now()).await?))
@@ -281,9 +440,25 @@ pub fn parse_patch(body: &UserPatch) -> Result<UserChange, StaffError> {
 }
 
 /// Change a user's name, email, role, or disable them (which ends their sessions).
-#[utoipa::path(patch, path = "/api/v1/users/{user_id}", tag = "users", request_body = UserPatch, security(("bearer" = ["users.manage"]), ("session" = ["users.manage"])),
-    params(("user_id" = i64, Path)), responses((status = 200, body = UserView), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-async fn update_user(State(state): State<AppState>, user: CurrentUser, Path(user_id): Path<i64>, Json(body): Json<UserPatch>) -> Result<axum::Json<UserView>, ApiError> {
+#[utoipa::path(
+    patch,
+    path = "/api/v1/users/{user_id}",
+    tag = "users",
+    request_body = UserPatch,
+    security(("bearer" = ["users.manage"]), ("session" = ["users.manage"])),
+    params(("user_id" = i64, Path)),
+    responses(
+        (status = 200, body = UserView),
+        (status = 404, body = web::ProblemDocument),
+        (status = 422, body = web::ProblemDocument),
+    ),
+)]
+async fn update_user(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(user_id): Path<i64>,
+    Json(body): Json<UserPatch>,
+) -> Result<axum::Json<UserView>, ApiError> {
     let change = parse_patch(&body)?;
     let mut tx = state.db.begin().await?;
     let view = ops::update_user(&mut tx, &user.actor(), UserId(user_id), change, state.clock.now()).await?;
@@ -292,9 +467,25 @@ async fn update_user(State(state): State<AppState>, user: CurrentUser, Path(user
 }
 
 /// Set a new password for a user; unlocks the account and ends its sessions.
-#[utoipa::path(post, path = "/api/v1/users/{user_id}/reset-password", tag = "users", request_body = PasswordBody, security(("bearer" = ["users.manage"]), ("session" = ["users.manage"])),
-    params(("user_id" = i64, Path)), responses((status = 204), (status = 404, body = ApiError), (status = 422, body = ApiError)))]
-async fn reset_password(State(state): State<AppState>, user: CurrentUser, Path(user_id): Path<i64>, Json(body): Json<PasswordBody>) -> Result<StatusCode, ApiError> {
+#[utoipa::path(
+    post,
+    path = "/api/v1/users/{user_id}/reset-password",
+    tag = "users",
+    request_body = PasswordBody,
+    security(("bearer" = ["users.manage"]), ("session" = ["users.manage"])),
+    params(("user_id" = i64, Path)),
+    responses(
+        (status = 204),
+        (status = 404, body = web::ProblemDocument),
+        (status = 422, body = web::ProblemDocument),
+    ),
+)]
+async fn reset_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(user_id): Path<i64>,
+    Json(body): Json<PasswordBody>,
+) -> Result<StatusCode, ApiError> {
     let hash = Password::parse(&body.password)?.hash().await?;
     let mut tx = state.db.begin().await?;
     ops::reset_password(&mut tx, &user.actor(), UserId(user_id), &hash, state.clock.now()).await?;
@@ -310,8 +501,18 @@ pub struct RoleView {
 }
 
 /// Every role and the permissions it grants.
-#[utoipa::path(get, path = "/api/v1/roles", tag = "users", security(("bearer" = ["users.read"]), ("session" = ["users.read"])),
-    responses((status = 200, body = Vec<RoleView>)))]
+#[utoipa::path(
+    get,
+    path = "/api/v1/roles",
+    tag = "users",
+    security(("bearer" = ["users.read"]), ("session" = ["users.read"])),
+    responses((status = 200, body = Vec<RoleView>)),
+)]
 async fn list_roles() -> axum::Json<Vec<RoleView>> {
-    axum::Json(Role::ALL.into_iter().map(|role| RoleView { role, label: role.label().to_string(), permissions: role.permissions() }).collect())
+    axum::Json(
+        Role::ALL
+            .into_iter()
+            .map(|role| RoleView { role, label: role.label().to_string(), permissions: role.permissions() })
+            .collect(),
+    )
 }

@@ -12,7 +12,7 @@ pub enum StaffError {
     DisplayNameInvalid,
     #[error("is not a valid email address")]
     EmailInvalid,
-    #[error("is not a role; use one of: agent1, agent2, lead, cashier, billing_clerk, collections_clerk, order_clerk, timekeeper, supervisor, admin")]
+    #[error("is not a role; use one of: {}", kernel::Role::ALL.map(kernel::Role::code).join(", "))]
     RoleUnknown,
     #[error("must be at least 12 characters")]
     PasswordTooShort,

@@ -11,7 +11,7 @@ pub mod pages;
 pub mod store;
 
 pub use error::StaffError;
-pub use model::{NewUser, Password, PasswordHash, Username, UserView};
+pub use model::{NewUser, Password, PasswordHash, UserView, Username};
 
 /// Every route this module serves, API and pages.
 pub fn routes() -> web::Routes {

@@ -2,8 +2,8 @@
 //! 6 digits, 30-second steps, one step of clock drift either way, no step accepted twice).
 
 use crate::StaffError;
-use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier, SaltString};
 use hmac::{Hmac, Mac};
 use kernel::{Role, Timestamp};
 use serde::Serialize;
@@ -20,9 +20,8 @@ impl Username {
     pub fn parse(text: &str) -> Result<Username, StaffError> {
         let text = text.trim().to_ascii_lowercase();
         let starts_with_letter = text.bytes().next().is_some_and(|b| b.is_ascii_lowercase());
-        let allowed = text
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
+        let allowed =
+            text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'_' | b'-'));
         if !(3..=40).contains(&text.len()) || !starts_with_letter || !allowed {
             return Err(StaffError::UsernameInvalid);
         }
@@ -51,9 +50,13 @@ pub fn parse_email(text: &str) -> Result<Option<String>, StaffError> {
     }
     let valid = text.len() <= 254
         && !text.contains(char::is_whitespace)
-        && text
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.') && !domain.contains('@'));
+        && text.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && domain.contains('.')
+                && !domain.starts_with('.')
+                && !domain.ends_with('.')
+                && !domain.contains('@')
+        });
     if !valid {
         return Err(StaffError::EmailInvalid);
     }
@@ -90,9 +93,8 @@ impl Password {
 fn hash_blocking(password: &str) -> Result<PasswordHash, StaffError> {
     let salt_bytes: [u8; 16] = rand::random();
     let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| StaffError::Hashing(e.to_string()))?;
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| StaffError::Hashing(e.to_string()))?;
+    let hash =
+        Argon2::default().hash_password(password.as_bytes(), &salt).map_err(|e| StaffError::Hashing(e.to_string()))?;
     Ok(PasswordHash(hash.to_string()))
 }
 
@@ -121,10 +123,7 @@ pub async fn dummy_hash() -> PasswordHash {
     static DUMMY: tokio::sync::OnceCell<PasswordHash> = tokio::sync::OnceCell::const_new();
     DUMMY
         .get_or_init(|| async {
-            Password("caredesk-dummy-password".into())
-                .hash()
-                .await
-                .unwrap_or(PasswordHash(String::new()))
+            Password("caredesk-dummy-password".into()).hash().await.unwrap_or(PasswordHash(String::new()))
         })
         .await
         .clone()
@@ -182,10 +181,12 @@ pub fn totp_accept(secret: &str, code: &str, now: Timestamp, last_used_step: Opt
         return None;
     }
     let current = totp_step(now);
-    [current - 1, current, current + 1]
-        .into_iter()
-        .filter(|step| last_used_step.is_none_or(|last| *step > last))
-        .find(|step| totp_code(secret, *step).is_some_and(|expected| web::auth::constant_time_eq(expected.as_bytes(), code.as_bytes())))
+    [current - 1, current, current + 1].into_iter().filter(|step| last_used_step.is_none_or(|last| *step > last)).find(
+        |step| {
+            totp_code(secret, *step)
+                .is_some_and(|expected| web::auth::constant_time_eq(expected.as_bytes(), code.as_bytes()))
+        },
+    )
 }
 
 /// The `otpauth://` URI an authenticator app can import.

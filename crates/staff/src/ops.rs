@@ -1,9 +1,9 @@
 //! The staff operations. HTTP handlers, the CLI and tests all call these; each writes its audit
 //! record in the same transaction as its change.
 
+use crate::StaffError;
 use crate::model::{self, NewUser, Password, PasswordHash, UserView};
 use crate::store::{self, InsertUser, TokenRow, UserRow};
-use crate::StaffError;
 use db::audit::{self, AuditEvent};
 use db::{Db, Tx};
 use kernel::ids::{TokenId, UserId};
@@ -14,18 +14,26 @@ use web::auth::StartedSession;
 
 pub const TOKEN_PREFIX: &str = "cdk_";
 
-async fn record(tx: &mut Tx, actor: &Actor, action: &str, user_id: UserId, detail: serde_json::Value, now: Timestamp) -> Result<(), StaffError> {
-    let event = AuditEvent {
-        action,
-        entity: "staff_user",
-        entity_id: user_id.to_string(),
-        detail,
-    };
+async fn record(
+    tx: &mut Tx,
+    actor: &Actor,
+    action: &str,
+    user_id: UserId,
+    detail: serde_json::Value,
+    now: Timestamp,
+) -> Result<(), StaffError> {
+    let event = AuditEvent { action, entity: "staff_user", entity_id: user_id.to_string(), detail };
     audit::append(tx, actor, event, now).await?;
     Ok(())
 }
 
-pub async fn create_user(tx: &mut Tx, actor: &Actor, new: NewUser, hash: &PasswordHash, now: Timestamp) -> Result<UserView, StaffError> {
+pub async fn create_user(
+    tx: &mut Tx,
+    actor: &Actor,
+    new: NewUser,
+    hash: &PasswordHash,
+    now: Timestamp,
+) -> Result<UserView, StaffError> {
     let insert = InsertUser {
         username: new.username.as_str(),
         display_name: &new.display_name,
@@ -39,23 +47,19 @@ pub async fn create_user(tx: &mut Tx, actor: &Actor, new: NewUser, hash: &Passwo
         Err(e) if e.is_unique_violation() => return Err(StaffError::UsernameTaken),
         Err(e) => return Err(e.into()),
     };
-    let detail = json!({ "username": new.username.as_str(), "role": new.role.code(), "display_name": new.display_name });
+    let detail =
+        json!({ "username": new.username.as_str(), "role": new.role.code(), "display_name": new.display_name });
     record(tx, actor, "user.created", user_id, detail, now).await?;
     load(tx, user_id, now).await
 }
 
 pub async fn load(tx: &mut Tx, user_id: UserId, now: Timestamp) -> Result<UserView, StaffError> {
-    store::find(tx, user_id)
-        .await?
-        .map(|u| u.view(now))
-        .ok_or(StaffError::UserNotFound)
+    store::find(tx, user_id).await?.map(|u| u.view(now)).ok_or(StaffError::UserNotFound)
 }
 
 pub async fn find_by_username(tx: &mut Tx, username: &str) -> Result<UserRow, StaffError> {
     let username = model::Username::parse(username)?;
-    store::find_by_username(tx, username.as_str())
-        .await?
-        .ok_or(StaffError::UserNotFound)
+    store::find_by_username(tx, username.as_str()).await?.ok_or(StaffError::UserNotFound)
 }
 
 /// Changes to a user an admin may make; `None` leaves a field as it is.
@@ -67,7 +71,13 @@ pub struct UserChange {
     pub disabled: Option<bool>,
 }
 
-pub async fn update_user(tx: &mut Tx, actor: &Actor, user_id: UserId, change: UserChange, now: Timestamp) -> Result<UserView, StaffError> {
+pub async fn update_user(
+    tx: &mut Tx,
+    actor: &Actor,
+    user_id: UserId,
+    change: UserChange,
+    now: Timestamp,
+) -> Result<UserView, StaffError> {
     let before = store::find(tx, user_id).await?.ok_or(StaffError::UserNotFound)?;
     let is_self = actor.user_id() == Some(user_id);
     let demotes_self = change.role.is_some_and(|r| r != before.role() && !r.permits(kernel::Permission::UsersManage));
@@ -86,12 +96,10 @@ pub async fn update_user(tx: &mut Tx, actor: &Actor, user_id: UserId, change: Us
         let action = if disabled { "user.disabled" } else { "user.enabled" };
         record(tx, actor, action, user_id, json!({}), now).await?;
     }
-    let detail = json!({
-        "before": { "display_name": before.display_name, "email": before.email, "role": before.role },
-        "after": { "display_name": display_name, "email": email, "role": role.code() },
-    });
-    if detail["before"] != json!({ "display_name": display_name, "email": email, "role": role.code() }) {
-        record(tx, actor, "user.updated", user_id, detail, now).await?;
+    let old = json!({ "display_name": before.display_name, "email": before.email, "role": before.role });
+    let new = json!({ "display_name": display_name, "email": email, "role": role.code() });
+    if old != new {
+        record(tx, actor, "user.updated", user_id, json!({ "before": old, "after": new }), now).await?;
     }
     if role != before.role() {
         web::store::delete_user_sessions(tx, user_id).await?;
@@ -100,7 +108,13 @@ pub async fn update_user(tx: &mut Tx, actor: &Actor, user_id: UserId, change: Us
 }
 
 /// An admin (or the CLI) sets a new password: unlocks the account and ends its sessions.
-pub async fn reset_password(tx: &mut Tx, actor: &Actor, user_id: UserId, hash: &PasswordHash, now: Timestamp) -> Result<(), StaffError> {
+pub async fn reset_password(
+    tx: &mut Tx,
+    actor: &Actor,
+    user_id: UserId,
+    hash: &PasswordHash,
+    now: Timestamp,
+) -> Result<(), StaffError> {
     store::find(tx, user_id).await?.ok_or(StaffError::UserNotFound)?;
     store::set_password(tx, user_id, hash, now).await?;
     web::store::delete_user_sessions(tx, user_id).await?;
@@ -108,7 +122,14 @@ pub async fn reset_password(tx: &mut Tx, actor: &Actor, user_id: UserId, hash: &
 }
 
 /// A user changes their own password, proving they know the current one.
-pub async fn change_password(db: &Db, actor: &Actor, user_id: UserId, current: &str, new: Password, now: Timestamp) -> Result<(), StaffError> {
+pub async fn change_password(
+    db: &Db,
+    actor: &Actor,
+    user_id: UserId,
+    current: &str,
+    new: Password,
+    now: Timestamp,
+) -> Result<(), StaffError> {
     let mut tx = db.read().await?;
     let user = store::find(&mut tx, user_id).await?.ok_or(StaffError::UserNotFound)?;
     tx.rollback().await?;
@@ -146,7 +167,13 @@ pub struct SignIn<'a> {
 /// Signs a user in. Refuses before hashing when the client is over its attempt budget or the
 /// account is locked; counts every failure, locking the account at the configured threshold;
 /// writes an audit record for success and failure alike.
-pub async fn sign_in(db: &Db, settings: &WebSettings, attempt: SignIn<'_>, grant: Grant<'_>, now: Timestamp) -> Result<Granted, StaffError> {
+pub async fn sign_in(
+    db: &Db,
+    settings: &WebSettings,
+    attempt: SignIn<'_>,
+    grant: Grant<'_>,
+    now: Timestamp,
+) -> Result<Granted, StaffError> {
     let username = model::Username::parse(attempt.username).map(|u| u.as_str().to_string()).unwrap_or_default();
     let mut tx = db.read().await?;
     let user = store::find_by_username(&mut tx, &username).await?;
@@ -188,12 +215,21 @@ pub async fn sign_in(db: &Db, settings: &WebSettings, attempt: SignIn<'_>, grant
     let granted = match grant {
         Grant::Session { client_ip, user_agent } => {
             let session = web::auth::start_session(&mut tx, settings, user.id(), now, client_ip, user_agent).await?;
-            record(&mut tx, &actor, "signin.succeeded", user.id(), json!({ "ip": client_ip, "via": "session" }), now).await?;
+            record(&mut tx, &actor, "signin.succeeded", user.id(), json!({ "ip": client_ip, "via": "session" }), now)
+                .await?;
             Granted::Session(session, user.view(now))
         }
         Grant::Token { name } => {
             let (token, token_id) = insert_token(&mut tx, user.id(), name, now).await?;
-            record(&mut tx, &actor, "signin.succeeded", user.id(), json!({ "ip": attempt.client_ip, "via": "token", "token_id": token_id.get() }), now).await?;
+            record(
+                &mut tx,
+                &actor,
+                "signin.succeeded",
+                user.id(),
+                json!({ "ip": attempt.client_ip, "via": "token", "token_id": token_id.get() }),
+                now,
+            )
+            .await?;
             Granted::Token { token, token_id, user: user.view(now) }
         }
     };
@@ -201,13 +237,27 @@ pub async fn sign_in(db: &Db, settings: &WebSettings, attempt: SignIn<'_>, grant
     Ok(granted)
 }
 
-async fn count_failure(db: &Db, settings: &WebSettings, user: &UserRow, reason: &str, client_ip: &str, now: Timestamp) -> Result<StaffError, StaffError> {
+async fn count_failure(
+    db: &Db,
+    settings: &WebSettings,
+    user: &UserRow,
+    reason: &str,
+    client_ip: &str,
+    now: Timestamp,
+) -> Result<StaffError, StaffError> {
     let lock_until = now.plus_seconds(settings.lockout_seconds);
     let mut tx = db.begin().await?;
     let failures = store::record_failure(&mut tx, user.id(), settings.lockout_threshold, lock_until).await?;
     let locked = failures >= settings.lockout_threshold;
-    let detail = json!({ "username": user.username, "reason": reason, "ip": client_ip, "failures": failures, "locked": locked });
-    audit::append(&mut tx, &Actor::system("signin"), AuditEvent { action: "signin.failed", entity: "staff_user", entity_id: user.user_id.to_string(), detail }, now).await?;
+    let detail =
+        json!({ "username": user.username, "reason": reason, "ip": client_ip, "failures": failures, "locked": locked });
+    audit::append(
+        &mut tx,
+        &Actor::system("signin"),
+        AuditEvent { action: "signin.failed", entity: "staff_user", entity_id: user.user_id.to_string(), detail },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(if locked && failures == settings.lockout_threshold {
         StaffError::AccountLocked { until: lock_until.to_display() }
@@ -216,11 +266,24 @@ async fn count_failure(db: &Db, settings: &WebSettings, user: &UserRow, reason: 
     })
 }
 
-async fn audit_failure(db: &Db, user: Option<&UserRow>, username: &str, reason: &str, client_ip: &str, now: Timestamp) -> Result<(), StaffError> {
+async fn audit_failure(
+    db: &Db,
+    user: Option<&UserRow>,
+    username: &str,
+    reason: &str,
+    client_ip: &str,
+    now: Timestamp,
+) -> Result<(), StaffError> {
     let mut tx = db.begin().await?;
     let entity_id = user.map(|u| u.user_id.to_string()).unwrap_or_default();
     let detail = json!({ "username": username, "reason": reason, "ip": client_ip });
-    audit::append(&mut tx, &Actor::system("signin"), AuditEvent { action: "signin.failed", entity: "staff_user", entity_id, detail }, now).await?;
+    audit::append(
+        &mut tx,
+        &Actor::system("signin"),
+        AuditEvent { action: "signin.failed", entity: "staff_user", entity_id, detail },
+        now,
+    )
+    .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -244,7 +307,12 @@ pub fn parse_token_name(name: &str) -> Result<String, StaffError> {
     Ok(name.to_string())
 }
 
-async fn insert_token(tx: &mut Tx, user_id: UserId, name: &str, now: Timestamp) -> Result<(String, TokenId), StaffError> {
+async fn insert_token(
+    tx: &mut Tx,
+    user_id: UserId,
+    name: &str,
+    now: Timestamp,
+) -> Result<(String, TokenId), StaffError> {
     let name = parse_token_name(name)?;
     let token = format!("{TOKEN_PREFIX}{}", db::random_token(32));
     let token_id = store::insert_token(tx, user_id, &name, &db::sha256_hex(&token), now).await?;
@@ -253,7 +321,13 @@ async fn insert_token(tx: &mut Tx, user_id: UserId, name: &str, now: Timestamp) 
 
 /// Issues a token for `user_id` (the CLI, or a user for themself). The token text is returned
 /// once and never stored.
-pub async fn issue_token(tx: &mut Tx, actor: &Actor, user_id: UserId, name: &str, now: Timestamp) -> Result<(String, TokenId), StaffError> {
+pub async fn issue_token(
+    tx: &mut Tx,
+    actor: &Actor,
+    user_id: UserId,
+    name: &str,
+    now: Timestamp,
+) -> Result<(String, TokenId), StaffError> {
     let user = store::find(tx, user_id).await?.ok_or(StaffError::UserNotFound)?;
     let (token, token_id) = insert_token(tx, user.id(), name, now).await?;
     record(tx, actor, "token.issued", user.id(), json!({ "token_id": token_id.get(), "name": name }), now).await?;
@@ -261,7 +335,13 @@ pub async fn issue_token(tx: &mut Tx, actor: &Actor, user_id: UserId, name: &str
 }
 
 /// Revokes a token: the owner may revoke their own; a user manager may revoke anyone's.
-pub async fn revoke_token(tx: &mut Tx, actor: &Actor, may_manage_users: bool, token_id: TokenId, now: Timestamp) -> Result<(), StaffError> {
+pub async fn revoke_token(
+    tx: &mut Tx,
+    actor: &Actor,
+    may_manage_users: bool,
+    token_id: TokenId,
+    now: Timestamp,
+) -> Result<(), StaffError> {
     let token = store::find_token(tx, token_id).await?.ok_or(StaffError::TokenNotFound)?;
     if actor.user_id() != Some(UserId(token.user_id)) && !may_manage_users {
         return Err(StaffError::TokenNotFound);
@@ -275,7 +355,12 @@ pub async fn list_tokens(tx: &mut Tx, user_id: UserId) -> Result<Vec<TokenRow>, 
 }
 
 /// Starts TOTP enrolment: a new secret, not yet required at sign-in.
-pub async fn begin_totp(tx: &mut Tx, actor: &Actor, user_id: UserId, now: Timestamp) -> Result<(String, String), StaffError> {
+pub async fn begin_totp(
+    tx: &mut Tx,
+    actor: &Actor,
+    user_id: UserId,
+    now: Timestamp,
+) -> Result<(String, String), StaffError> {
     let user = store::find(tx, user_id).await?.ok_or(StaffError::UserNotFound)?;
     let secret = model::new_totp_secret();
     store::set_totp(tx, user_id, Some(&secret), false, None, now).await?;
@@ -285,7 +370,13 @@ pub async fn begin_totp(tx: &mut Tx, actor: &Actor, user_id: UserId, now: Timest
 }
 
 /// Finishes enrolment with a code from the app; from now on sign-in asks for a code.
-pub async fn confirm_totp(tx: &mut Tx, actor: &Actor, user_id: UserId, code: &str, now: Timestamp) -> Result<(), StaffError> {
+pub async fn confirm_totp(
+    tx: &mut Tx,
+    actor: &Actor,
+    user_id: UserId,
+    code: &str,
+    now: Timestamp,
+) -> Result<(), StaffError> {
     let user = store::find(tx, user_id).await?.ok_or(StaffError::UserNotFound)?;
     let secret = user.totp_secret.clone().filter(|_| !user.totp_enabled).ok_or(StaffError::TotpNotEnrolling)?;
     let step = model::totp_accept(&secret, code, now, user.totp_last_step).ok_or(StaffError::TotpCodeInvalid)?;
@@ -294,7 +385,13 @@ pub async fn confirm_totp(tx: &mut Tx, actor: &Actor, user_id: UserId, code: &st
 }
 
 /// Turns the second factor off (the user proves their password; an admin reset does too).
-pub async fn disable_totp(db: &Db, actor: &Actor, user_id: UserId, password: &str, now: Timestamp) -> Result<(), StaffError> {
+pub async fn disable_totp(
+    db: &Db,
+    actor: &Actor,
+    user_id: UserId,
+    password: &str,
+    now: Timestamp,
+) -> Result<(), StaffError> {
     let mut tx = db.read().await?;
     let user = store::find(&mut tx, user_id).await?.ok_or(StaffError::UserNotFound)?;
     tx.rollback().await?;

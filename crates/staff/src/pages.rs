@@ -5,9 +5,9 @@ use crate::model::{Password, UserView};
 use crate::ops::{self, Grant, Granted, SignIn};
 use crate::{StaffError, api, store};
 use askama::Template;
+use axum::Form;
 use axum::extract::{ConnectInfo, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::Form;
 use db::audit::{self, AuditFilter};
 use http::{HeaderMap, StatusCode, header};
 use kernel::ids::{TokenId, UserId};
@@ -70,7 +70,12 @@ fn safe_next(next: &str) -> String {
     }
 }
 
-async fn signin_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, headers: HeaderMap, Query(q): Query<SigninQuery>) -> Result<Response, PageError> {
+async fn signin_page(
+    State(state): State<AppState>,
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<SigninQuery>,
+) -> Result<Response, PageError> {
     if user.is_some() {
         return Ok(Redirect::to(&safe_next(&q.next)).into_response());
     }
@@ -87,7 +92,9 @@ async fn signin_page(State(state): State<AppState>, MaybeUser(user): MaybeUser, 
     };
     let mut response = render(&page)?.into_response();
     if existing.is_none() {
-        response.headers_mut().insert(header::SET_COOKIE, set_cookie(web::CSRF_COOKIE, &csrf, state.settings.secure_cookies));
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, set_cookie(web::CSRF_COOKIE, &csrf, state.settings.secure_cookies));
     }
     let _ = &state;
     Ok(response)
@@ -107,11 +114,21 @@ struct SigninForm {
     csrf: String,
 }
 
-async fn signin_submit(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, Form(form): Form<SigninForm>) -> Result<Response, PageError> {
+async fn signin_submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<SigninForm>,
+) -> Result<Response, PageError> {
     let client_ip = peer.ip().to_string();
     let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let outcome = if state.allow_signin_attempt(&client_ip) {
-        let attempt = SignIn { username: &form.username, password: &form.password, totp_code: Some(form.code.as_str()), client_ip: &client_ip };
+        let attempt = SignIn {
+            username: &form.username,
+            password: &form.password,
+            totp_code: Some(form.code.as_str()),
+            client_ip: &client_ip,
+        };
         let grant = Grant::Session { client_ip: &client_ip, user_agent: &user_agent };
         ops::sign_in(&state.db, &state.settings, attempt, grant, state.clock.now()).await
     } else {
@@ -128,7 +145,9 @@ async fn signin_submit(State(state): State<AppState>, ConnectInfo(peer): Connect
             response.headers_mut().insert(header::SET_COOKIE, session.set_cookie);
             Ok(response)
         }
-        Ok(Granted::Token { .. }) => Err(PageError(web::ApiError::internal("sign-in granted a token where a session was asked for"))),
+        Ok(Granted::Token { .. }) => {
+            Err(PageError(web::ApiError::internal("sign-in granted a token where a session was asked for")))
+        }
         Err(error) => {
             let status = web::Problem::status(&error);
             if status.is_server_error() {
@@ -191,7 +210,13 @@ struct ProfileExtras {
     token_error: Option<String>,
 }
 
-async fn render_profile(state: &AppState, user: &CurrentUser, partial: bool, extras: ProfileExtras, status: StatusCode) -> Result<Response, PageError> {
+async fn render_profile(
+    state: &AppState,
+    user: &CurrentUser,
+    partial: bool,
+    extras: ProfileExtras,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let now = state.clock.now();
     let mut tx = state.db.read().await?;
     let view = ops::load(&mut tx, user.user_id, now).await?;
@@ -251,7 +276,12 @@ fn done_message(done: &str) -> Option<String> {
     )
 }
 
-async fn profile_page(State(state): State<AppState>, user: CurrentUser, HtmxPartial(partial): HtmxPartial, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
+async fn profile_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
     let extras = ProfileExtras { flash: done_message(&q.done), ..Default::default() };
     render_profile(&state, &user, partial, extras, StatusCode::OK).await
 }
@@ -280,9 +310,16 @@ fn user_error(error: StaffError) -> Result<String, PageError> {
     })
 }
 
-async fn profile_password(State(state): State<AppState>, user: CurrentUser, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
+async fn profile_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
     let outcome = match Password::parse(&form.new_password) {
-        Ok(new) => ops::change_password(&state.db, &user.actor(), user.user_id, &form.current_password, new, state.clock.now()).await,
+        Ok(new) => {
+            ops::change_password(&state.db, &user.actor(), user.user_id, &form.current_password, new, state.clock.now())
+                .await
+        }
         Err(e) => Err(e),
     };
     match outcome {
@@ -302,7 +339,11 @@ async fn profile_totp_begin(State(state): State<AppState>, user: CurrentUser) ->
     render_profile(&state, &user, false, extras, StatusCode::OK).await
 }
 
-async fn profile_totp_confirm(State(state): State<AppState>, user: CurrentUser, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
+async fn profile_totp_confirm(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
     let mut tx = state.db.begin().await?;
     match ops::confirm_totp(&mut tx, &user.actor(), user.user_id, &form.code, state.clock.now()).await {
         Ok(()) => {
@@ -317,7 +358,11 @@ async fn profile_totp_confirm(State(state): State<AppState>, user: CurrentUser, 
     }
 }
 
-async fn profile_totp_disable(State(state): State<AppState>, user: CurrentUser, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
+async fn profile_totp_disable(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
     match ops::disable_totp(&state.db, &user.actor(), user.user_id, &form.password, state.clock.now()).await {
         Ok(()) => Ok(Redirect::to("/profile?done=totp-off").into_response()),
         Err(e) => {
@@ -327,7 +372,11 @@ async fn profile_totp_disable(State(state): State<AppState>, user: CurrentUser, 
     }
 }
 
-async fn profile_token_create(State(state): State<AppState>, user: CurrentUser, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
+async fn profile_token_create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
     let mut tx = state.db.begin().await?;
     let extras = match ops::issue_token(&mut tx, &user.actor(), user.user_id, &form.name, state.clock.now()).await {
         Ok((token, _)) => {
@@ -339,7 +388,11 @@ async fn profile_token_create(State(state): State<AppState>, user: CurrentUser, 
     render_profile(&state, &user, false, extras, StatusCode::OK).await
 }
 
-async fn profile_token_revoke(State(state): State<AppState>, user: CurrentUser, Path(token_id): Path<i64>) -> Result<Response, PageError> {
+async fn profile_token_revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(token_id): Path<i64>,
+) -> Result<Response, PageError> {
     let mut tx = state.db.begin().await?;
     let may_manage = user.role.permits(Permission::UsersManage);
     ops::revoke_token(&mut tx, &user.actor(), may_manage, TokenId(token_id), state.clock.now()).await?;
@@ -392,7 +445,15 @@ struct CursorQuery {
     cursor: Option<String>,
 }
 
-async fn render_users(state: &AppState, user: &CurrentUser, partial: bool, cursor: Option<&str>, form: NewUserForm, error: Option<String>, status: StatusCode) -> Result<Response, PageError> {
+async fn render_users(
+    state: &AppState,
+    user: &CurrentUser,
+    partial: bool,
+    cursor: Option<&str>,
+    form: NewUserForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let page = PageRequest::parse(Some(100), cursor)?;
     let mut tx = state.db.read().await?;
     let rows = store::list(&mut tx, &page).await?;
@@ -404,7 +465,15 @@ async fn render_users(state: &AppState, user: &CurrentUser, partial: bool, curso
         .iter()
         .map(|r| {
             let v = r.view(now);
-            UserLine { user_id: v.user_id, username: v.username, display_name: v.display_name, role_label: v.role.label(), disabled: v.disabled, locked: v.locked, totp_enabled: v.totp_enabled }
+            UserLine {
+                user_id: v.user_id,
+                username: v.username,
+                display_name: v.display_name,
+                role_label: v.role.label(),
+                disabled: v.disabled,
+                locked: v.locked,
+                totp_enabled: v.totp_enabled,
+            }
         })
         .collect();
     let form = NewUserForm { password: String::new(), ..form };
@@ -420,12 +489,21 @@ async fn render_users(state: &AppState, user: &CurrentUser, partial: bool, curso
     Ok((status, render(&view)?).into_response())
 }
 
-async fn users_page(State(state): State<AppState>, user: CurrentUser, HtmxPartial(partial): HtmxPartial, Query(q): Query<CursorQuery>) -> Result<Response, PageError> {
+async fn users_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+    Query(q): Query<CursorQuery>,
+) -> Result<Response, PageError> {
     let form = NewUserForm { role: Role::Agent1.code().to_string(), ..Default::default() };
     render_users(&state, &user, partial, q.cursor.as_deref(), form, None, StatusCode::OK).await
 }
 
-async fn users_create(State(state): State<AppState>, user: CurrentUser, Form(form): Form<NewUserForm>) -> Result<Response, PageError> {
+async fn users_create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<NewUserForm>,
+) -> Result<Response, PageError> {
     let body = api::NewUserBody {
         username: form.username.clone(),
         display_name: form.display_name.clone(),
@@ -471,7 +549,15 @@ struct UserPage {
     error: Option<String>,
 }
 
-async fn render_user(state: &AppState, viewer: &CurrentUser, user_id: UserId, partial: bool, flash: Option<String>, error: Option<String>, status: StatusCode) -> Result<Response, PageError> {
+async fn render_user(
+    state: &AppState,
+    viewer: &CurrentUser,
+    user_id: UserId,
+    partial: bool,
+    flash: Option<String>,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let mut tx = state.db.read().await?;
     let view = ops::load(&mut tx, user_id, state.clock.now()).await?;
     tx.rollback().await?;
@@ -489,7 +575,13 @@ async fn render_user(state: &AppState, viewer: &CurrentUser, user_id: UserId, pa
     Ok((status, render(&page)?).into_response())
 }
 
-async fn user_page(State(state): State<AppState>, viewer: CurrentUser, HtmxPartial(partial): HtmxPartial, Path(user_id): Path<i64>, Query(q): Query<DoneQuery>) -> Result<Response, PageError> {
+async fn user_page(
+    State(state): State<AppState>,
+    viewer: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+    Path(user_id): Path<i64>,
+    Query(q): Query<DoneQuery>,
+) -> Result<Response, PageError> {
     render_user(&state, &viewer, UserId(user_id), partial, done_message(&q.done), None, StatusCode::OK).await
 }
 
@@ -505,7 +597,12 @@ struct UserEditForm {
     disabled: Option<String>,
 }
 
-async fn user_update(State(state): State<AppState>, viewer: CurrentUser, Path(user_id): Path<i64>, Form(form): Form<UserEditForm>) -> Result<Response, PageError> {
+async fn user_update(
+    State(state): State<AppState>,
+    viewer: CurrentUser,
+    Path(user_id): Path<i64>,
+    Form(form): Form<UserEditForm>,
+) -> Result<Response, PageError> {
     let patch = api::UserPatch {
         display_name: Some(form.display_name),
         email: Some(form.email),
@@ -531,7 +628,12 @@ async fn user_update(State(state): State<AppState>, viewer: CurrentUser, Path(us
     }
 }
 
-async fn user_reset_password(State(state): State<AppState>, viewer: CurrentUser, Path(user_id): Path<i64>, Form(form): Form<PasswordForm>) -> Result<Response, PageError> {
+async fn user_reset_password(
+    State(state): State<AppState>,
+    viewer: CurrentUser,
+    Path(user_id): Path<i64>,
+    Form(form): Form<PasswordForm>,
+) -> Result<Response, PageError> {
     let hash = match Password::parse(&form.password) {
         Ok(p) => p.hash().await,
         Err(e) => Err(e),
@@ -602,7 +704,12 @@ struct AuditQuery {
     actor: String,
 }
 
-async fn audit_page(State(state): State<AppState>, user: CurrentUser, HtmxPartial(partial): HtmxPartial, Query(q): Query<AuditQuery>) -> Result<Html<String>, PageError> {
+async fn audit_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+    Query(q): Query<AuditQuery>,
+) -> Result<Html<String>, PageError> {
     let page = PageRequest::parse(Some(100), q.cursor.as_deref())?;
     let filter = AuditFilter {
         entity: Some(q.entity.trim().to_string()),
@@ -617,7 +724,15 @@ async fn audit_page(State(state): State<AppState>, user: CurrentUser, HtmxPartia
         records: records
             .items
             .into_iter()
-            .map(|r| AuditLine { seq: r.seq, when: Timestamp(r.at).to_display(), actor: r.actor_name, action: r.action, entity: r.entity, entity_id: r.entity_id, detail: r.detail })
+            .map(|r| AuditLine {
+                seq: r.seq,
+                when: Timestamp(r.at).to_display(),
+                actor: r.actor_name,
+                action: r.action,
+                entity: r.entity,
+                entity_id: r.entity_id,
+                detail: r.detail,
+            })
             .collect(),
         next_cursor: records.next_cursor,
         entity: q.entity,

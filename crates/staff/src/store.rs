@@ -46,7 +46,6 @@ impl UserRow {
     }
 }
 
-
 macro_rules! select_users {
     ($tail:literal) => {
         concat!(
@@ -120,7 +119,14 @@ pub async fn insert(tx: &mut Tx, u: InsertUser<'_>) -> Result<UserId> {
     Ok(UserId(id))
 }
 
-pub async fn update_profile(tx: &mut Tx, user_id: UserId, display_name: &str, email: Option<&str>, role: Role, now: Timestamp) -> Result<()> {
+pub async fn update_profile(
+    tx: &mut Tx,
+    user_id: UserId,
+    display_name: &str,
+    email: Option<&str>,
+    role: Role,
+    now: Timestamp,
+) -> Result<()> {
     db::execute!(
         tx,
         "update staff_user set display_name = $1, email = $2, role = $3, updated_at = $4
@@ -185,7 +191,14 @@ pub async fn record_success(tx: &mut Tx, user_id: UserId, totp_step: Option<i64>
     Ok(())
 }
 
-pub async fn set_totp(tx: &mut Tx, user_id: UserId, secret: Option<&str>, enabled: bool, last_step: Option<i64>, now: Timestamp) -> Result<()> {
+pub async fn set_totp(
+    tx: &mut Tx,
+    user_id: UserId,
+    secret: Option<&str>,
+    enabled: bool,
+    last_step: Option<i64>,
+    now: Timestamp,
+) -> Result<()> {
     db::execute!(
         tx,
         "update staff_user set totp_secret = $1, totp_enabled = $2, totp_last_step = $3,
@@ -210,7 +223,13 @@ pub struct TokenRow {
     pub revoked_at: Option<i64>,
 }
 
-pub async fn insert_token(tx: &mut Tx, user_id: UserId, name: &str, token_hash: &str, now: Timestamp) -> Result<TokenId> {
+pub async fn insert_token(
+    tx: &mut Tx,
+    user_id: UserId,
+    name: &str,
+    token_hash: &str,
+    now: Timestamp,
+) -> Result<TokenId> {
     let id = db::scalar!(
         tx,
         i64,
@@ -252,4 +271,3 @@ pub async fn revoke_token(tx: &mut Tx, token_id: TokenId, now: Timestamp) -> Res
         token_id.get()
     )
 }
-

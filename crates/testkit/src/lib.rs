@@ -100,7 +100,11 @@ impl TestApp {
     }
 
     /// A user with `role` and a token, in one step.
-    pub async fn user_with_token(&self, username: &str, role: Role) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn user_with_token(
+        &self,
+        username: &str,
+        role: Role,
+    ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
         self.add_user(username, role).await?;
         self.token(username).await
     }
@@ -115,7 +119,11 @@ impl TestApp {
     }
 
     /// Signs `username` in through the sign-in form; returns the session's CSRF token.
-    pub async fn sign_in(&self, browser: &reqwest::Client, username: &str) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
+    pub async fn sign_in(
+        &self,
+        browser: &reqwest::Client,
+        username: &str,
+    ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
         let page = browser.get(self.url("/signin")).send().await?.text().await?;
         let csrf = hidden_csrf(&page).ok_or("sign-in page has no _csrf field")?;
         let response = browser

@@ -11,9 +11,21 @@ struct Asset {
 }
 
 const ASSETS: &[Asset] = &[
-    Asset { name: "htmx.min.js", content_type: "text/javascript", bytes: include_bytes!("../assets/vendor/htmx-2.0.11.min.js") },
-    Asset { name: "swagger-ui-bundle.js", content_type: "text/javascript", bytes: include_bytes!("../assets/vendor/swagger-ui-bundle-5.35.0.js") },
-    Asset { name: "swagger-ui.css", content_type: "text/css", bytes: include_bytes!("../assets/vendor/swagger-ui-5.35.0.css") },
+    Asset {
+        name: "htmx.min.js",
+        content_type: "text/javascript",
+        bytes: include_bytes!("../assets/vendor/htmx-2.0.11.min.js"),
+    },
+    Asset {
+        name: "swagger-ui-bundle.js",
+        content_type: "text/javascript",
+        bytes: include_bytes!("../assets/vendor/swagger-ui-bundle-5.35.0.js"),
+    },
+    Asset {
+        name: "swagger-ui.css",
+        content_type: "text/css",
+        bytes: include_bytes!("../assets/vendor/swagger-ui-5.35.0.css"),
+    },
     Asset { name: "app.css", content_type: "text/css", bytes: include_bytes!("../assets/app.css") },
     Asset { name: "app.js", content_type: "text/javascript", bytes: include_bytes!("../assets/app.js") },
     Asset { name: "theme.js", content_type: "text/javascript", bytes: include_bytes!("../assets/theme.js") },

@@ -35,11 +35,7 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     pub fn actor(&self) -> Actor {
-        Actor::User {
-            user_id: self.user_id,
-            username: self.username.clone(),
-            role: self.role,
-        }
+        Actor::User { user_id: self.user_id, username: self.username.clone(), role: self.role }
     }
 
     /// The token forms must echo; empty for token-authenticated calls, which need none.
@@ -55,11 +51,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<CurrentUser>()
-            .cloned()
-            .ok_or_else(ApiError::unauthenticated)
+        parts.extensions.get::<CurrentUser>().cloned().ok_or_else(ApiError::unauthenticated)
     }
 }
 
@@ -135,9 +127,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap, now: Timestamp) -> Resul
             username: row.username,
             display_name: row.display_name,
             role,
-            via: Via::Token {
-                token_id: TokenId(row.token_id),
-            },
+            via: Via::Token { token_id: TokenId(row.token_id) },
         };
         return Ok(Caller::User(user, None));
     }
@@ -166,10 +156,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap, now: Timestamp) -> Resul
         username: row.username,
         display_name: row.display_name,
         role: role.unwrap_or(Role::Agent1),
-        via: Via::Session {
-            session_hash,
-            csrf_token: row.csrf_token,
-        },
+        via: Via::Session { session_hash, csrf_token: row.csrf_token },
     };
     Ok(Caller::User(user, Some(last_seen)))
 }
@@ -263,12 +250,13 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     let method = req.method().clone();
     let is_api = crate::routes::is_api_path(&path);
     let path_and_query = req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_default();
-    let access = state
-        .access
-        .get(&(method.as_str().to_string(), path.clone()))
-        .copied();
+    let access = state.access.get(&(method.as_str().to_string(), path.clone())).copied();
     let Some(access) = access else {
-        return refuse(ApiError::new(StatusCode::FORBIDDEN, "route_not_declared", "this route declares no access rule"), is_api, &path_and_query);
+        return refuse(
+            ApiError::new(StatusCode::FORBIDDEN, "route_not_declared", "this route declares no access rule"),
+            is_api,
+            &path_and_query,
+        );
     };
     let now = state.clock.now();
     let caller = match resolve(&state, req.headers(), now).await {
@@ -277,7 +265,12 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
     };
     let (user, last_seen) = match caller {
         Caller::BadToken if access != Access::Public && access != Access::PublicApi => {
-            return ApiError::new(StatusCode::UNAUTHORIZED, "token_invalid", "the bearer token is unknown, revoked, or its user is disabled").into_response();
+            return ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "token_invalid",
+                "the bearer token is unknown, revoked, or its user is disabled",
+            )
+            .into_response();
         }
         Caller::User(user, last_seen) => (Some(user), last_seen),
         _ => (None, None),
@@ -307,20 +300,19 @@ pub async fn guard(State(state): State<AppState>, req: Request, next: Next) -> R
                 Err(error) => return error.into_response(),
             };
             req = rebuilt;
-            let matches = presented.is_some_and(|p| !expected.is_empty() && constant_time_eq(p.as_bytes(), expected.as_bytes()));
+            let matches =
+                presented.is_some_and(|p| !expected.is_empty() && constant_time_eq(p.as_bytes(), expected.as_bytes()));
             if !matches {
                 return refuse(csrf_refused(), is_api, &path_and_query);
             }
         }
     }
-    if let (Some(u), Some(last_seen)) = (&user, last_seen) {
-        if now.micros() - last_seen > TOUCH_EVERY_SECONDS * 1_000_000 {
-            if let Via::Session { session_hash, .. } = &u.via {
-                if let Err(error) = touch(&state, session_hash, now).await {
-                    return ApiError::internal(error).into_response();
-                }
-            }
-        }
+    if let (Some(u), Some(last_seen)) = (&user, last_seen)
+        && now.micros() - last_seen > TOUCH_EVERY_SECONDS * 1_000_000
+        && let Via::Session { session_hash, .. } = &u.via
+        && let Err(error) = touch(&state, session_hash, now).await
+    {
+        return ApiError::internal(error).into_response();
     }
     if let Some(u) = user {
         req.extensions_mut().insert(u);
@@ -372,9 +364,5 @@ pub async fn start_session(
     )
     .await?;
     let set_cookie = set_cookie(SESSION_COOKIE, &session_id, settings.secure_cookies);
-    Ok(StartedSession {
-        session_id,
-        csrf_token,
-        set_cookie,
-    })
+    Ok(StartedSession { session_id, csrf_token, set_cookie })
 }

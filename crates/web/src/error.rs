@@ -25,45 +25,61 @@ pub struct FieldError {
     pub message: String,
 }
 
-/// A problem document.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// An error answer. Rendered as a problem document ([`ProblemDocument`]).
+#[derive(Debug, Clone)]
 pub struct ApiError {
+    pub status: StatusCode,
+    pub code: String,
+    pub detail: String,
+    pub errors: Vec<FieldError>,
+}
+
+/// The `application/problem+json` body (RFC 9457) every error answer carries.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(
+    example = json!({
+        "type": "/api/docs#problem-password_too_short",
+        "title": "Unprocessable Entity",
+        "status": 422,
+        "code": "password_too_short",
+        "detail": "password: must be at least 12 characters",
+        "errors": [{"field": "password", "code": "password_too_short", "message": "must be at least 12 characters"}]
+    }),
+)]
+pub struct ProblemDocument {
     #[serde(rename = "type")]
     pub type_uri: String,
     pub title: String,
-    #[schema(value_type = u16)]
-    #[serde(serialize_with = "status_number")]
-    pub status: StatusCode,
+    pub status: u16,
+    /// Stable and machine-readable: act on this, not on the wording.
     pub code: String,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
-fn status_number<S: serde::Serializer>(status: &StatusCode, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u16(status.as_u16())
+impl ApiError {
+    pub fn document(&self) -> ProblemDocument {
+        ProblemDocument {
+            type_uri: format!("/api/docs#problem-{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_string(),
+            status: self.status.as_u16(),
+            code: self.code.clone(),
+            detail: self.detail.clone(),
+            errors: self.errors.clone(),
+        }
+    }
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> ApiError {
-        ApiError {
-            type_uri: format!("/api/docs#problem-{code}"),
-            title: status.canonical_reason().unwrap_or("Error").to_string(),
-            status,
-            code: code.to_string(),
-            detail: detail.into(),
-            errors: Vec::new(),
-        }
+        ApiError { status, code: code.to_string(), detail: detail.into(), errors: Vec::new() }
     }
 
     pub fn field(status: StatusCode, code: &str, field: &str, message: impl Into<String>) -> ApiError {
         let message = message.into();
         let mut error = ApiError::new(status, code, format!("{field}: {message}"));
-        error.errors.push(FieldError {
-            field: field.to_string(),
-            code: code.to_string(),
-            message,
-        });
+        error.errors.push(FieldError { field: field.to_string(), code: code.to_string(), message });
         error
     }
 
@@ -72,11 +88,7 @@ impl ApiError {
     }
 
     pub fn forbidden(permission: &str) -> ApiError {
-        ApiError::new(
-            StatusCode::FORBIDDEN,
-            "permission_denied",
-            format!("your role does not grant {permission}"),
-        )
+        ApiError::new(StatusCode::FORBIDDEN, "permission_denied", format!("your role does not grant {permission}"))
     }
 
     pub fn not_found(what: &str) -> ApiError {
@@ -86,7 +98,11 @@ impl ApiError {
     /// An unexpected failure: logged in full, answered with a bare 500.
     pub fn internal(error: impl std::fmt::Display) -> ApiError {
         tracing::error!(%error, "internal error");
-        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "something went wrong on our side; it has been logged")
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "something went wrong on our side; it has been logged",
+        )
     }
 }
 
@@ -133,11 +149,8 @@ impl Problem for kernel::PagingError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status;
-        let mut response = (status, Json(self)).into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+        let mut response = (status, Json(self.document())).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         response
     }
 }

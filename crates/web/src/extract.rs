@@ -36,10 +36,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
 
 /// Pulls the field name out of serde's message ("missing field `username`", "... at line").
 fn body_error(status: StatusCode, code: &str, text: &str) -> ApiError {
-    let field = text
-        .split('`')
-        .nth(1)
-        .filter(|f| !f.is_empty() && f.len() < 64 && !f.contains(' '));
+    let field = text.split('`').nth(1).filter(|f| !f.is_empty() && f.len() < 64 && !f.contains(' '));
     match field {
         Some(field) => ApiError::field(status, code, field, text.to_string()),
         None => ApiError::new(status, code, text.to_string()),
@@ -55,7 +52,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(value)) => Ok(Query(value)),
-            Err(rejection) => Err(body_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", &rejection.body_text())),
+            Err(rejection) => {
+                Err(body_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_query", &rejection.body_text()))
+            }
         }
     }
 }

@@ -54,7 +54,11 @@ pub async fn reserve<B: Serialize>(
     }
     let stored = crate::store::find_idempotency(tx, user.user_id, &key).await?;
     let Some(stored) = stored else {
-        return Err(ApiError::new(StatusCode::CONFLICT, "idempotency_request_in_progress", "a request with this Idempotency-Key is still running; retry shortly"));
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "idempotency_request_in_progress",
+            "a request with this Idempotency-Key is still running; retry shortly",
+        ));
     };
     if stored.request_hash != request_hash {
         return Err(ApiError::field(
@@ -80,10 +84,7 @@ impl IntoResponse for Replayed {
 }
 
 fn replay(status: i32, body: &str) -> Response {
-    let status = u16::try_from(status)
-        .ok()
-        .and_then(|s| StatusCode::from_u16(s).ok())
-        .unwrap_or(StatusCode::OK);
+    let status = u16::try_from(status).ok().and_then(|s| StatusCode::from_u16(s).ok()).unwrap_or(StatusCode::OK);
     let value: serde_json::Value = serde_json::from_str(body).unwrap_or(serde_json::Value::Null);
     let mut response = (status, Json(value)).into_response();
     response.headers_mut().insert(REPLAYED_HEADER, HeaderValue::from_static("true"));

@@ -55,11 +55,7 @@ impl Chrome {
         let mut nav: Vec<NavSection> = Vec::new();
         if let Some(user) = user {
             for entry in NAV.iter().filter(|e| user.role.permits(e.permission)) {
-                let link = NavLink {
-                    href: entry.href,
-                    label: entry.label,
-                    current: current_path == entry.href,
-                };
+                let link = NavLink { href: entry.href, label: entry.label, current: current_path == entry.href };
                 match nav.iter_mut().find(|s| s.title == entry.section) {
                     Some(section) => section.links.push(link),
                     None => nav.push(NavSection { title: entry.section, links: vec![link] }),
@@ -100,18 +96,11 @@ struct ErrorPage<'a> {
 
 /// A standalone error page (no chrome: the error may be that there is no session).
 pub fn error_page(status: StatusCode, detail: &str) -> String {
-    let page = ErrorPage {
-        status: status.as_u16(),
-        reason: status.canonical_reason().unwrap_or("Error"),
-        detail,
-    };
+    let page = ErrorPage { status: status.as_u16(), reason: status.canonical_reason().unwrap_or("Error"), detail };
     page.render().unwrap_or_else(|_| format!("{} {}", status.as_u16(), detail))
 }
 
 /// Renders a template into an HTML response, or a 500 page if rendering fails.
 pub fn render<T: Template>(template: &T) -> Result<axum::response::Html<String>, crate::PageError> {
-    template
-        .render()
-        .map(axum::response::Html)
-        .map_err(|e| crate::PageError(crate::ApiError::internal(e)))
+    template.render().map(axum::response::Html).map_err(|e| crate::PageError(crate::ApiError::internal(e)))
 }

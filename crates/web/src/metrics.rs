@@ -20,7 +20,8 @@ pub async fn track(req: Request, next: Next) -> Response {
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     let seconds = started.elapsed().as_secs_f64();
-    metrics::histogram!("http_request_duration_seconds", "method" => method.clone(), "route" => route.clone(), "status" => status.clone()).record(seconds);
-    metrics::counter!("http_requests_total", "method" => method, "route" => route, "status" => status).increment(1);
+    let labels = [("method", method), ("route", route), ("status", status)];
+    metrics::histogram!("http_request_duration_seconds", &labels).record(seconds);
+    metrics::counter!("http_requests_total", &labels).increment(1);
     response
 }

@@ -52,10 +52,7 @@ impl Default for Routes {
 
 impl Routes {
     pub fn new() -> Routes {
-        Routes {
-            router: Router::new(),
-            table: Vec::new(),
-        }
+        Routes { router: Router::new(), table: Vec::new() }
     }
 
     fn add<H, T>(mut self, method: Method, path: &'static str, access: Access, handler: H) -> Routes
@@ -71,11 +68,7 @@ impl Routes {
             _ => MethodFilter::GET,
         };
         self.router = self.router.route(path, on(filter, handler));
-        self.table.push(RouteInfo {
-            method,
-            path,
-            access,
-        });
+        self.table.push(RouteInfo { method, path, access });
         self
     }
 

@@ -120,7 +120,13 @@ pub struct IdempotencyRow {
 
 /// Reserves (user, key) inside the caller's transaction; false when another request holds it.
 /// On PostgreSQL a concurrent duplicate waits here until the first commits or rolls back.
-pub async fn reserve_idempotency_key(tx: &mut Tx, user_id: UserId, key: &str, request_hash: &str, now: Timestamp) -> Result<bool> {
+pub async fn reserve_idempotency_key(
+    tx: &mut Tx,
+    user_id: UserId,
+    key: &str,
+    request_hash: &str,
+    now: Timestamp,
+) -> Result<bool> {
     let reserved = db::scalar_optional!(
         tx,
         i64,

@@ -10,7 +10,12 @@ fn concrete(path: &str) -> String {
     path.replace("{user_id}", "1").replace("{token_id}", "999999").replace("{name}", "app.css")
 }
 
-async fn call(app: &testkit::TestApp, route: &RouteInfo, token: Option<&str>, browser: Option<(&reqwest::Client, &str)>) -> Result<reqwest::Response, reqwest::Error> {
+async fn call(
+    app: &testkit::TestApp,
+    route: &RouteInfo,
+    token: Option<&str>,
+    browser: Option<(&reqwest::Client, &str)>,
+) -> Result<reqwest::Response, reqwest::Error> {
     let url = app.url(&concrete(route.path));
     let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap_or(Method::GET);
     let unsafe_method = method != Method::GET;
@@ -41,7 +46,11 @@ async fn call(app: &testkit::TestApp, route: &RouteInfo, token: Option<&str>, br
 
 fn refused(response: &reqwest::Response) -> bool {
     let to_signin = response.status() == StatusCode::SEE_OTHER
-        && response.headers().get("location").and_then(|l| l.to_str().ok()).is_some_and(|l| l.starts_with("/signin?next="));
+        && response
+            .headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/signin?next="));
     matches!(response.status(), StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN) || to_signin
 }
 
@@ -67,9 +76,22 @@ async fn every_route_allows_exactly_the_roles_that_hold_its_permission() -> Test
                 Access::Signed(permission) => {
                     let allowed = role.permits(permission);
                     if allowed {
-                        assert!(!refused(&response), "{} {} should be allowed for {} but got {status}", route.method, route.path, role.code());
+                        assert!(
+                            !refused(&response),
+                            "{} {} should be allowed for {} but got {status}",
+                            route.method,
+                            route.path,
+                            role.code()
+                        );
                     } else {
-                        assert_eq!(status, StatusCode::FORBIDDEN, "{} {} should be refused for {}", route.method, route.path, role.code());
+                        assert_eq!(
+                            status,
+                            StatusCode::FORBIDDEN,
+                            "{} {} should be refused for {}",
+                            route.method,
+                            route.path,
+                            role.code()
+                        );
                     }
                 }
             }
@@ -111,6 +133,11 @@ fn no_route_is_declared_twice() {
     let table = caredesk::server::route_table();
     let mut seen = std::collections::BTreeSet::new();
     for route in &table {
-        assert!(seen.insert(format!("{} {}", route.method, route.path)), "{} {} declared twice", route.method, route.path);
+        assert!(
+            seen.insert(format!("{} {}", route.method, route.path)),
+            "{} {} declared twice",
+            route.method,
+            route.path
+        );
     }
 }

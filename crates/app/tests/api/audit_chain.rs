@@ -14,10 +14,17 @@ fn verify(app: &testkit::TestApp) -> Result<(bool, String), std::io::Error> {
 async fn sign_ins_and_user_changes_are_audited_and_verify_clean() -> TestResult {
     let app = spawn_app().await;
     let token = app.user_with_token("gus", Role::Supervisor).await?;
-    let wrong = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "gus", "password": "wrong-password-x"})).send().await?;
+    let wrong = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "gus", "password": "wrong-password-x"}))
+        .send()
+        .await?;
     assert_eq!(wrong.status(), 401);
-    let records: serde_json::Value = app.api.get(app.url("/api/v1/audit?limit=10")).bearer_auth(&token).send().await?.json().await?;
-    let actions: Vec<&str> = records["items"].as_array().ok_or("no items")?.iter().filter_map(|r| r["action"].as_str()).collect();
+    let records: serde_json::Value =
+        app.api.get(app.url("/api/v1/audit?limit=10")).bearer_auth(&token).send().await?.json().await?;
+    let actions: Vec<&str> =
+        records["items"].as_array().ok_or("no items")?.iter().filter_map(|r| r["action"].as_str()).collect();
     assert_eq!(actions, vec!["signin.failed", "signin.succeeded", "user.created"]);
     let (ok, out) = verify(&app)?;
     assert!(ok, "{out}");

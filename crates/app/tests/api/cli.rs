@@ -26,14 +26,37 @@ fn text(output: &Output) -> String {
 #[tokio::test]
 async fn users_are_managed_from_the_command_line() -> TestResult {
     let app = spawn_app().await;
-    let add = caredesk(&app, &["user", "add", "--username", "jody", "--role", "billing_clerk", "--display-name", "Jo Biller", "--password-stdin"], Some("a-cli-password-1\n"))?;
+    let add = caredesk(
+        &app,
+        &[
+            "user",
+            "add",
+            "--username",
+            "jody",
+            "--role",
+            "billing_clerk",
+            "--display-name",
+            "Jo Biller",
+            "--password-stdin",
+        ],
+        Some("a-cli-password-1\n"),
+    )?;
     assert!(add.status.success(), "{}", text(&add));
-    let dup = caredesk(&app, &["user", "add", "--username", "jody", "--role", "admin", "--password-stdin"], Some("a-cli-password-1\n"))?;
+    let dup = caredesk(
+        &app,
+        &["user", "add", "--username", "jody", "--role", "admin", "--password-stdin"],
+        Some("a-cli-password-1\n"),
+    )?;
     assert!(!dup.status.success());
     assert!(text(&dup).contains("--username: is already taken"), "{}", text(&dup));
-    let weak = caredesk(&app, &["user", "add", "--username", "kay", "--role", "admin", "--password-stdin"], Some("short\n"))?;
+    let weak =
+        caredesk(&app, &["user", "add", "--username", "kay", "--role", "admin", "--password-stdin"], Some("short\n"))?;
     assert!(text(&weak).contains("password: must be at least 12 characters"));
-    let role = caredesk(&app, &["user", "add", "--username", "kay", "--role", "wizard", "--password-stdin"], Some("a-cli-password-1\n"))?;
+    let role = caredesk(
+        &app,
+        &["user", "add", "--username", "kay", "--role", "wizard", "--password-stdin"],
+        Some("a-cli-password-1\n"),
+    )?;
     assert!(text(&role).contains("--role: is not a role"));
 
     let list = caredesk(&app, &["user", "list"], None)?;
@@ -52,9 +75,18 @@ async fn users_are_managed_from_the_command_line() -> TestResult {
     let enable = caredesk(&app, &["user", "disable", "--username", "jody", "--enable"], None)?;
     assert!(enable.status.success());
 
-    let reset = caredesk(&app, &["user", "reset-password", "--username", "jody", "--password-stdin"], Some("a-new-cli-password\n"))?;
+    let reset = caredesk(
+        &app,
+        &["user", "reset-password", "--username", "jody", "--password-stdin"],
+        Some("a-new-cli-password\n"),
+    )?;
     assert!(reset.status.success(), "{}", text(&reset));
-    let signin = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "jody", "password": "a-new-cli-password"})).send().await?;
+    let signin = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "jody", "password": "a-new-cli-password"}))
+        .send()
+        .await?;
     assert_eq!(signin.status(), 201);
     app.stop().await;
     Ok(())
@@ -68,7 +100,12 @@ async fn demo_loads_once_and_migrate_is_repeatable() -> TestResult {
     let demo = caredesk(&app, &["demo"], None)?;
     assert!(demo.status.success(), "{}", text(&demo));
     assert!(text(&demo).contains("admin-demo-pass"));
-    let signin = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "agent", "password": "agent-demo-pass"})).send().await?;
+    let signin = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "agent", "password": "agent-demo-pass"}))
+        .send()
+        .await?;
     assert_eq!(signin.status(), 201);
     let again = caredesk(&app, &["demo"], None)?;
     assert!(text(&again).contains("nothing loaded"));
@@ -106,7 +143,11 @@ fn configuration_errors_name_what_is_wrong() -> TestResult {
     assert!(text(&env_bad_type).contains("CAREDESK_AUTH__LOCKOUT_THRESHOLD"), "{}", text(&env_bad_type));
     let env_good = run(&[("CAREDESK_AUTH__LOCKOUT_THRESHOLD", "7")])?;
     assert!(env_good.status.success(), "{}", text(&env_good));
-    let missing = Command::new(env!("CARGO_BIN_EXE_caredesk")).arg("--config").arg(dir.join("absent.toml")).arg("migrate").output()?;
+    let missing = Command::new(env!("CARGO_BIN_EXE_caredesk"))
+        .arg("--config")
+        .arg(dir.join("absent.toml"))
+        .arg("migrate")
+        .output()?;
     assert!(text(&missing).contains("cannot read config file"));
     std::fs::remove_dir_all(&dir)?;
     Ok(())

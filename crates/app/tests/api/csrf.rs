@@ -13,9 +13,14 @@ async fn a_form_without_the_token_is_refused() -> TestResult {
     let missing = browser.post(app.url("/profile/tokens")).form(&[("name", "mine")]).send().await?;
     assert_eq!(missing.status(), StatusCode::FORBIDDEN);
     assert!(missing.text().await?.contains("security token"));
-    let wrong = browser.post(app.url("/profile/tokens")).form(&[("_csrf", "0123456789abcdef"), ("name", "mine")]).send().await?;
+    let wrong = browser
+        .post(app.url("/profile/tokens"))
+        .form(&[("_csrf", "0123456789abcdef"), ("name", "mine")])
+        .send()
+        .await?;
     assert_eq!(wrong.status(), StatusCode::FORBIDDEN);
-    let right = browser.post(app.url("/profile/tokens")).form(&[("_csrf", csrf.as_str()), ("name", "mine")]).send().await?;
+    let right =
+        browser.post(app.url("/profile/tokens")).form(&[("_csrf", csrf.as_str()), ("name", "mine")]).send().await?;
     assert_eq!(right.status(), StatusCode::OK);
     assert!(right.text().await?.contains("new-token"));
     app.stop().await;
@@ -42,13 +47,18 @@ async fn htmx_and_json_calls_with_a_session_need_the_header() -> TestResult {
 async fn the_sign_in_form_needs_its_double_submit_token() -> TestResult {
     let app = spawn_app().await;
     app.add_user("sol", Role::Agent1).await?;
-    let forged = app.api.post(app.url("/signin")).form(&[("username", "sol"), ("password", testkit::PASSWORD)]).send().await?;
+    let forged =
+        app.api.post(app.url("/signin")).form(&[("username", "sol"), ("password", testkit::PASSWORD)]).send().await?;
     assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     let mismatched = app
         .api
         .post(app.url("/signin"))
         .header("cookie", "cd_csrf=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
-        .form(&[("_csrf", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"), ("username", "sol"), ("password", testkit::PASSWORD)])
+        .form(&[
+            ("_csrf", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+            ("username", "sol"),
+            ("password", testkit::PASSWORD),
+        ])
         .send()
         .await?;
     assert_eq!(mismatched.status(), StatusCode::FORBIDDEN);

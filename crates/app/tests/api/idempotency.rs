@@ -5,7 +5,9 @@ use reqwest::StatusCode;
 use testkit::{TestResult, spawn_app};
 
 fn new_user(username: &str) -> serde_json::Value {
-    serde_json::json!({"username": username, "display_name": "Una Idem", "role": "agent1", "password": "first-password-123"})
+    serde_json::json!({
+        "username": username, "display_name": "Una Idem", "role": "agent1", "password": "first-password-123"
+    })
 }
 
 async fn staff_count(app: &testkit::TestApp) -> Result<i64, db::Error> {
@@ -20,7 +22,12 @@ async fn twenty_concurrent_identical_requests_have_one_effect() -> TestResult {
     let before = staff_count(&app).await?;
     let mut handles = Vec::new();
     for _ in 0..20 {
-        let request = app.api.post(app.url("/api/v1/users")).bearer_auth(&token).header("idempotency-key", "create-una-1").json(&new_user("una"));
+        let request = app
+            .api
+            .post(app.url("/api/v1/users"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "create-una-1")
+            .json(&new_user("una"));
         handles.push(tokio::spawn(async move {
             let response = request.send().await?;
             let status = response.status();
@@ -44,7 +51,9 @@ async fn twenty_concurrent_identical_requests_have_one_effect() -> TestResult {
 async fn a_retry_gets_the_stored_response_and_a_different_body_is_refused() -> TestResult {
     let app = spawn_app().await;
     let token = app.user_with_token("vic", Role::Admin).await?;
-    let send = |body: serde_json::Value| app.api.post(app.url("/api/v1/users")).bearer_auth(&token).header("idempotency-key", "k-42").json(&body).send();
+    let send = |body: serde_json::Value| {
+        app.api.post(app.url("/api/v1/users")).bearer_auth(&token).header("idempotency-key", "k-42").json(&body).send()
+    };
     let first = send(new_user("wes")).await?;
     assert_eq!(first.status(), StatusCode::CREATED);
     assert!(first.headers().get("idempotent-replayed").is_none());
@@ -65,7 +74,14 @@ async fn a_failed_request_does_not_use_up_its_key() -> TestResult {
     let app = spawn_app().await;
     let token = app.user_with_token("yan", Role::Admin).await?;
     app.add_user("zed", Role::Agent1).await?;
-    let send = |username: &str| app.api.post(app.url("/api/v1/users")).bearer_auth(&token).header("idempotency-key", "k-taken").json(&new_user(username)).send();
+    let send = |username: &str| {
+        app.api
+            .post(app.url("/api/v1/users"))
+            .bearer_auth(&token)
+            .header("idempotency-key", "k-taken")
+            .json(&new_user(username))
+            .send()
+    };
     let taken = send("zed").await?;
     assert_eq!(taken.status(), StatusCode::CONFLICT);
     assert_eq!(taken.json::<serde_json::Value>().await?["code"], "username_taken");

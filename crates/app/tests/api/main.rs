@@ -1,4 +1,5 @@
 //! The one black-box test binary: every test starts a real Caredesk on port 0 over a fresh
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 //! database (SQLite by default, PostgreSQL when TEST_DATABASE_URL is set) and talks to
 //! it over HTTP, or runs the real `caredesk` binary.
 

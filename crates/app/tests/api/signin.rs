@@ -4,7 +4,12 @@ use kernel::Role;
 use reqwest::StatusCode;
 use testkit::{PASSWORD, TestResult, hidden_csrf, spawn_app, spawn_app_with};
 
-async fn post_signin(app: &testkit::TestApp, browser: &reqwest::Client, username: &str, password: &str) -> Result<reqwest::Response, Box<dyn std::error::Error + Send + Sync>> {
+async fn post_signin(
+    app: &testkit::TestApp,
+    browser: &reqwest::Client,
+    username: &str,
+    password: &str,
+) -> Result<reqwest::Response, Box<dyn std::error::Error + Send + Sync>> {
     let page = browser.get(app.url("/signin")).send().await?.text().await?;
     let csrf = hidden_csrf(&page).ok_or("no csrf")?;
     Ok(browser
@@ -79,7 +84,15 @@ async fn a_planted_session_id_is_never_promoted() -> TestResult {
     app.add_user("fay", Role::Agent1).await?;
     let planted = "attacker-chosen-session-id";
     let page = app.api.get(app.url("/signin")).header("cookie", format!("cd_session={planted}")).send().await?;
-    let csrf_cookie = page.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().split(';').next().unwrap_or_default().to_string();
+    let csrf_cookie = page
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let csrf = hidden_csrf(&page.text().await?).ok_or("no csrf")?;
     let response = app
         .api
@@ -90,7 +103,8 @@ async fn a_planted_session_id_is_never_promoted() -> TestResult {
         .await?;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_ne!(session_cookie(&response).as_deref(), Some(planted));
-    let with_planted = app.api.get(app.url("/api/v1/me")).header("cookie", format!("cd_session={planted}")).send().await?;
+    let with_planted =
+        app.api.get(app.url("/api/v1/me")).header("cookie", format!("cd_session={planted}")).send().await?;
     assert_eq!(with_planted.status(), StatusCode::UNAUTHORIZED);
     app.stop().await;
     Ok(())
@@ -105,7 +119,11 @@ async fn an_idle_session_expires() -> TestResult {
     app.clock.advance_seconds(29 * 60);
     assert_eq!(browser.get(app.url("/profile")).send().await?.status(), StatusCode::OK, "used within the idle limit");
     app.clock.advance_seconds(29 * 60);
-    assert_eq!(browser.get(app.url("/profile")).send().await?.status(), StatusCode::OK, "each use restarts the idle clock");
+    assert_eq!(
+        browser.get(app.url("/profile")).send().await?.status(),
+        StatusCode::OK,
+        "each use restarts the idle clock"
+    );
     app.clock.advance_seconds(31 * 60);
     assert_eq!(browser.get(app.url("/profile")).send().await?.status(), StatusCode::SEE_OTHER, "idle for 31 minutes");
     app.stop().await;
@@ -122,7 +140,11 @@ async fn a_busy_session_still_ends_at_its_absolute_limit() -> TestResult {
         assert_eq!(browser.get(app.url("/profile")).send().await?.status(), StatusCode::OK);
         app.clock.advance_seconds(20 * 60);
     }
-    assert_eq!(browser.get(app.url("/profile")).send().await?.status(), StatusCode::SEE_OTHER, "12 hours after sign-in");
+    assert_eq!(
+        browser.get(app.url("/profile")).send().await?.status(),
+        StatusCode::SEE_OTHER,
+        "12 hours after sign-in"
+    );
     app.stop().await;
     Ok(())
 }
@@ -141,7 +163,12 @@ async fn repeated_failures_lock_the_account_until_the_lockout_ends() -> TestResu
     assert_eq!(fifth.status(), StatusCode::LOCKED);
     let right_but_locked = post_signin(&app, &browser, "ivy", PASSWORD).await?;
     assert_eq!(right_but_locked.status(), StatusCode::LOCKED, "the right password does not open a locked account");
-    let api = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "ivy", "password": PASSWORD})).send().await?;
+    let api = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "ivy", "password": PASSWORD}))
+        .send()
+        .await?;
     assert_eq!(api.status(), StatusCode::LOCKED);
     let problem: serde_json::Value = api.json().await?;
     assert_eq!(problem["code"], "account_locked");
@@ -157,13 +184,28 @@ async fn one_address_is_throttled_before_any_password_is_hashed() -> TestResult 
     let app = spawn_app_with(|c| c.auth.signin_per_minute_per_ip = 3).await;
     app.add_user("jan", Role::Agent1).await?;
     for _ in 0..3 {
-        let r = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "nobody", "password": "whatever-password"})).send().await?;
+        let r = app
+            .api
+            .post(app.url("/api/v1/auth/token"))
+            .json(&serde_json::json!({"username": "nobody", "password": "whatever-password"}))
+            .send()
+            .await?;
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
-    let throttled = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "jan", "password": PASSWORD})).send().await?;
+    let throttled = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "jan", "password": PASSWORD}))
+        .send()
+        .await?;
     assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
     app.clock.advance_seconds(61);
-    let later = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "jan", "password": PASSWORD})).send().await?;
+    let later = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "jan", "password": PASSWORD}))
+        .send()
+        .await?;
     assert_eq!(later.status(), StatusCode::CREATED);
     app.stop().await;
     Ok(())
@@ -176,10 +218,21 @@ async fn a_disabled_user_cannot_sign_in_and_loses_open_sessions() -> TestResult 
     let user_id = app.add_user("lou", Role::Agent1).await?;
     let browser = app.browser();
     app.sign_in(&browser, "lou").await?;
-    let r = app.api.patch(app.url(&format!("/api/v1/users/{user_id}"))).bearer_auth(&admin).json(&serde_json::json!({"disabled": true})).send().await?;
+    let r = app
+        .api
+        .patch(app.url(&format!("/api/v1/users/{user_id}")))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"disabled": true}))
+        .send()
+        .await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(browser.get(app.url("/profile")).send().await?.status(), StatusCode::SEE_OTHER);
-    let token = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "lou", "password": PASSWORD})).send().await?;
+    let token = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "lou", "password": PASSWORD}))
+        .send()
+        .await?;
     assert_eq!(token.status(), StatusCode::UNAUTHORIZED);
     app.stop().await;
     Ok(())

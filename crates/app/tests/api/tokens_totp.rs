@@ -12,10 +12,12 @@ async fn a_token_authenticates_until_it_is_revoked() -> TestResult {
     let me: serde_json::Value = app.api.get(app.url("/api/v1/me")).bearer_auth(&token).send().await?.json().await?;
     assert_eq!(me["user"]["username"], "mia");
     assert_eq!(me["user"]["role"], "cashier");
-    let tokens: serde_json::Value = app.api.get(app.url("/api/v1/auth/tokens")).bearer_auth(&token).send().await?.json().await?;
+    let tokens: serde_json::Value =
+        app.api.get(app.url("/api/v1/auth/tokens")).bearer_auth(&token).send().await?.json().await?;
     let token_id = tokens[0]["token_id"].as_i64().ok_or("no token id")?;
     assert!(tokens[0].get("token_hash").is_none(), "the hash is never shown");
-    let revoked = app.api.delete(app.url(&format!("/api/v1/auth/tokens/{token_id}"))).bearer_auth(&token).send().await?;
+    let revoked =
+        app.api.delete(app.url(&format!("/api/v1/auth/tokens/{token_id}"))).bearer_auth(&token).send().await?;
     assert_eq!(revoked.status(), StatusCode::NO_CONTENT);
     let after = app.api.get(app.url("/api/v1/me")).bearer_auth(&token).send().await?;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
@@ -43,11 +45,17 @@ async fn garbage_and_wrong_credentials_are_refused() -> TestResult {
     app.add_user("ola", Role::Agent1).await?;
     let garbage = app.api.get(app.url("/api/v1/me")).bearer_auth("cdk_not-a-token").send().await?;
     assert_eq!(garbage.status(), StatusCode::UNAUTHORIZED);
-    let wrong = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "ola", "password": "not-the-password"})).send().await?;
+    let wrong = app
+        .api
+        .post(app.url("/api/v1/auth/token"))
+        .json(&serde_json::json!({"username": "ola", "password": "not-the-password"}))
+        .send()
+        .await?;
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let problem: serde_json::Value = wrong.json().await?;
     assert_eq!(problem["code"], "invalid_credentials");
-    let missing = app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "ola"})).send().await?;
+    let missing =
+        app.api.post(app.url("/api/v1/auth/token")).json(&serde_json::json!({"username": "ola"})).send().await?;
     assert_eq!(missing.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let problem: serde_json::Value = missing.json().await?;
     assert_eq!(problem["errors"][0]["field"], "password");
@@ -59,16 +67,29 @@ async fn garbage_and_wrong_credentials_are_refused() -> TestResult {
 async fn totp_enrolment_then_codes_are_required_and_never_replayed() -> TestResult {
     let app = spawn_app().await;
     let token = app.user_with_token("pia", Role::Agent2).await?;
-    let enrol: serde_json::Value = app.api.post(app.url("/api/v1/me/totp")).bearer_auth(&token).send().await?.json().await?;
+    let enrol: serde_json::Value =
+        app.api.post(app.url("/api/v1/me/totp")).bearer_auth(&token).send().await?.json().await?;
     let secret = enrol["secret"].as_str().ok_or("no secret")?.to_string();
     assert!(enrol["otpauth_uri"].as_str().unwrap_or_default().starts_with("otpauth://totp/Caredesk:pia?"));
     let code = totp_code(&secret, totp_step(app.clock_now())).ok_or("bad secret")?;
     let wrong_code: String = code.chars().map(|c| if c == '9' { '0' } else { char::from(c as u8 + 1) }).collect();
-    let wrong = app.api.post(app.url("/api/v1/me/totp/confirm")).bearer_auth(&token).json(&serde_json::json!({"code": wrong_code})).send().await?;
+    let wrong = app
+        .api
+        .post(app.url("/api/v1/me/totp/confirm"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"code": wrong_code}))
+        .send()
+        .await?;
     assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let before: serde_json::Value = app.api.get(app.url("/api/v1/me")).bearer_auth(&token).send().await?.json().await?;
     assert_eq!(before["user"]["totp_enabled"], false, "a wrong code turns nothing on");
-    let confirm = app.api.post(app.url("/api/v1/me/totp/confirm")).bearer_auth(&token).json(&serde_json::json!({"code": code})).send().await?;
+    let confirm = app
+        .api
+        .post(app.url("/api/v1/me/totp/confirm"))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({"code": code}))
+        .send()
+        .await?;
     assert_eq!(confirm.status(), StatusCode::NO_CONTENT);
 
     let sign_in = |code: Option<String>| {

@@ -1,4 +1,4 @@
-//! Money as integer minor units plus an ISO 4217 currency. Never `f64`: every amount is exact,
+//! Money as integer minor units plus an ISO 4217 currency, never floating point: every amount is exact,
 //! and arithmetic across currencies or past `i64` is an error, not a silent wrap.
 
 use serde::{Deserialize, Serialize};

@@ -10,5 +10,6 @@ mod csrf;
 mod idempotency;
 mod operations;
 mod signin;
+mod tidy;
 mod tokens_totp;
 mod users;

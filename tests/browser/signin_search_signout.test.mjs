@@ -9,7 +9,7 @@ import { join, resolve } from "node:path";
 import { chromium } from "playwright-core";
 
 const root = resolve(import.meta.dirname, "../..");
-const bin = process.env.CAREDESK_BIN || join(root, "target/debug/caredesk");
+const bin = process.env.TEST_CAREDESK_BIN || join(root, "target/debug/caredesk");
 const shots = join(root, "target/browser");
 const password = "browser-test-password";
 let dataDir, server, baseUrl, browser;
@@ -78,6 +78,11 @@ test("sign in, search with the / key, sign out", async () => {
   assert.match(await page.textContent("#search-results"), /Carl Counter/);
   await page.screenshot({ path: join(shots, "search.png") });
 
+  // The search page's own box searches as you type (htmx), without leaving the page.
+  await page.fill("#search-q", "bea");
+  await page.waitForFunction(() => /Bea Browser/.test(document.querySelector("#search-results").textContent));
+  assert.equal(new URL(page.url()).searchParams.get("q"), "bea");
+
   await page.click("#signout");
   await page.waitForSelector("text=You have signed out.");
   assert.equal(new URL(page.url()).pathname, "/signin");
@@ -103,5 +108,17 @@ test("every main screen is reachable by keyboard alone", async () => {
   await page.keyboard.press("Enter");
   await page.waitForSelector("text=Staff users");
   assert.match(await page.textContent("main"), /Carl Counter/);
+  await page.close();
+});
+
+test("the API docs render from embedded files", async () => {
+  const page = await browser.newPage();
+  const external = [];
+  page.on("request", (request) => { if (!request.url().startsWith(baseUrl)) external.push(request.url()); });
+  await page.goto(baseUrl + "/api/docs");
+  await page.waitForSelector(".swagger-ui .info .title", { timeout: 15000 });
+  assert.match(await page.textContent(".swagger-ui .info .title"), /Caredesk API/);
+  assert.deepEqual(external, [], "nothing is fetched from another host");
+  await page.screenshot({ path: join(shots, "api-docs.png") });
   await page.close();
 });

@@ -36,7 +36,11 @@ pub enum Command {
     #[command(subcommand)]
     User(UserCommand),
     /// Load the demo data set into an empty database.
-    Demo,
+    Demo {
+        /// How many demo customers to make.
+        #[arg(long, default_value_t = 1_000)]
+        customers: u64,
+    },
     /// Check integrity (the audit chain); exits non-zero and names what is wrong.
     Verify,
 }
@@ -169,8 +173,8 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User(user) => crate::cli_user::run(user, &db, clock.as_ref()).await,
-        Command::Demo => {
-            load_demo(&db, clock.as_ref()).await?;
+        Command::Demo { customers } => {
+            load_demo(&db, clock.as_ref(), customers).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => verify(&db).await,
@@ -179,7 +183,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
 
 async fn serve(config: Config, db: Db, clock: Arc<dyn Clock>) -> Result<ExitCode, String> {
     if config.server.demo {
-        load_demo(&db, clock.as_ref()).await?;
+        load_demo(&db, clock.as_ref(), SERVE_DEMO_CUSTOMERS).await?;
     }
     let app = crate::server::spawn(&config, db, clock)
         .await
@@ -213,7 +217,10 @@ async fn shutdown_signal() {
     }
 }
 
-async fn load_demo(db: &Db, clock: &dyn Clock) -> Result<(), String> {
+/// Demo customers loaded by `serve --demo`: enough to search and browse, quick to make.
+const SERVE_DEMO_CUSTOMERS: u64 = 300;
+
+async fn load_demo(db: &Db, clock: &dyn Clock, customer_count: u64) -> Result<(), String> {
     if !crate::demo::is_empty(db).await.map_err(|e| e.to_string())? {
         println!("demo: the database already has staff users; nothing loaded");
         return Ok(());
@@ -229,6 +236,10 @@ async fn load_demo(db: &Db, clock: &dyn Clock) -> Result<(), String> {
         bar.set_position(done);
     })
     .await?;
+    bar.set_message("customers");
+    bar.set_length(customer_count);
+    bar.set_position(0);
+    crate::demo_customers::load(db, clock, customer_count, &|done| bar.set_position(done)).await?;
     bar.finish();
     println!("Demo sign-ins (username / password / role):");
     for s in sign_ins {

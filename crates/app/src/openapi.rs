@@ -61,6 +61,7 @@ impl Modify for SecuritySchemes {
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = SystemApi::openapi();
     doc.merge(staff::api::StaffApi::openapi());
+    doc.merge(customers::api::CustomersApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

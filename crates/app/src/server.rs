@@ -32,7 +32,7 @@ const CONTENT_SECURITY_POLICY: &str = concat!(
 
 /// Every route of the application, with its declared access.
 pub fn all_routes() -> Routes {
-    staff::routes().merge(crate::system::routes())
+    staff::routes().merge(customers::routes()).merge(crate::system::routes())
 }
 
 /// The table the role-walking test walks.

@@ -135,7 +135,7 @@ pub struct SearchHit {
 /// The hits of one type, best first.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SearchGroup {
-    /// `staff_user`; customers, accounts, cases and articles join as their modules land.
+    /// `account`, `customer` or `staff_user`; cases and articles join as their modules land.
     pub kind: String,
     pub label: String,
     pub hits: Vec<SearchHit>,
@@ -155,6 +155,36 @@ pub async fn search(state: &AppState, user: &CurrentUser, text: &str) -> Result<
         return Ok(SearchResults { query, groups });
     }
     let mut tx = state.db.read().await?;
+    if user.role.permits(Permission::CustomersRead) {
+        if let Ok(number) = customers::model::AccountNumber::parse(&query)
+            && let Some(account) = customers::store::find_account_by_number(&mut tx, number.as_str()).await?
+        {
+            let hit = SearchHit {
+                id: account.account_id.to_string(),
+                title: account.account_number.clone(),
+                subtitle: format!("account · {}", account.status),
+                url: format!("/customers/{}", account.customer_id),
+            };
+            groups.push(SearchGroup { kind: "account".into(), label: "Accounts".into(), hits: vec![hit] });
+        }
+        let found = customers::search::find(&mut tx, &query, SEARCH_LIMIT_PER_GROUP).await?;
+        let hits: Vec<SearchHit> = found
+            .into_iter()
+            .map(|c| SearchHit {
+                id: c.customer_id.to_string(),
+                subtitle: [Some(c.customer_number.clone()), c.phone.clone(), c.address.clone()]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+                title: c.display_name,
+                url: format!("/customers/{}", c.customer_id),
+            })
+            .collect();
+        if !hits.is_empty() {
+            groups.push(SearchGroup { kind: "customer".into(), label: "Customers".into(), hits });
+        }
+    }
     if user.role.permits(Permission::UsersRead) {
         let rows = staff::store::search(&mut tx, &query, SEARCH_LIMIT_PER_GROUP).await?;
         let hits: Vec<SearchHit> = rows

@@ -76,8 +76,12 @@ impl Db {
             let setup = PgPoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
             let create = format!("create schema if not exists {schema}");
             sqlx::query(sqlx::AssertSqlSafe(create)).execute(&setup).await?;
+            // Extensions live in public, shared by every scratch schema; parallel tests may race
+            // to create one, so a failure is fine as long as it exists afterwards.
+            let _ = sqlx::query("create extension if not exists pg_trgm with schema public").execute(&setup).await;
             setup.close().await;
-            options = options.options([("search_path", schema)]);
+            let search_path = format!("{schema},public");
+            options = options.options([("search_path", search_path.as_str())]);
         }
         let pool = PgPoolOptions::new()
             .max_connections(16)

@@ -41,16 +41,28 @@ pub enum Permission {
     /// Watching the background job queue.
     #[serde(rename = "jobs.read")]
     JobsRead,
+    /// Finding and viewing customers, accounts, premises and agreements.
+    #[serde(rename = "customers.read")]
+    CustomersRead,
+    /// Adding and changing customer information.
+    #[serde(rename = "customers.write")]
+    CustomersWrite,
+    /// Merging duplicate customers.
+    #[serde(rename = "customers.merge")]
+    CustomersMerge,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 6] = [
+    pub const ALL: [Permission; 9] = [
         Permission::Profile,
         Permission::Search,
         Permission::UsersRead,
         Permission::UsersManage,
         Permission::AuditRead,
         Permission::JobsRead,
+        Permission::CustomersRead,
+        Permission::CustomersWrite,
+        Permission::CustomersMerge,
     ];
 
     pub fn code(self) -> &'static str {
@@ -61,6 +73,9 @@ impl Permission {
             Permission::UsersManage => "users.manage",
             Permission::AuditRead => "audit.read",
             Permission::JobsRead => "jobs.read",
+            Permission::CustomersRead => "customers.read",
+            Permission::CustomersWrite => "customers.write",
+            Permission::CustomersMerge => "customers.merge",
         }
     }
 
@@ -76,6 +91,9 @@ impl Permission {
             Permission::UsersManage => "Add, disable and reset staff users",
             Permission::AuditRead => "Read the audit trail",
             Permission::JobsRead => "Watch the background job queue",
+            Permission::CustomersRead => "Find and view customers, accounts, premises and agreements",
+            Permission::CustomersWrite => "Add and change customer information",
+            Permission::CustomersMerge => "Merge duplicate customers",
         }
     }
 }
@@ -136,6 +154,9 @@ impl Role {
             P::Profile | P::Search => true,
             P::UsersRead | P::AuditRead => matches!(self, Role::Supervisor | Role::Admin),
             P::UsersManage | P::JobsRead => self == Role::Admin,
+            P::CustomersRead => self != Role::Timekeeper,
+            P::CustomersWrite => !matches!(self, Role::Timekeeper | Role::OrderClerk),
+            P::CustomersMerge => matches!(self, Role::Lead | Role::Supervisor | Role::Admin),
         }
     }
 

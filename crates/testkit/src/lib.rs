@@ -153,7 +153,7 @@ impl TestApp {
         match (&self.scratch.database_url, &self.scratch.schema) {
             (Some(url), Some(schema)) => {
                 let joiner = if url.contains('?') { '&' } else { '?' };
-                vec!["--database-url".into(), format!("{url}{joiner}options[search_path]={schema}")]
+                vec!["--database-url".into(), format!("{url}{joiner}options[search_path]={schema},public")]
             }
             _ => vec!["--data-dir".into(), self.scratch.data_dir.display().to_string()],
         }

@@ -18,6 +18,7 @@ pub struct NavEntry {
 pub const NAV: &[NavEntry] = &[
     NavEntry { section: "Desk", href: "/", label: "Home", permission: Permission::Profile },
     NavEntry { section: "Desk", href: "/search", label: "Search", permission: Permission::Search },
+    NavEntry { section: "Desk", href: "/customers", label: "Customers", permission: Permission::CustomersRead },
     NavEntry { section: "Admin", href: "/admin/users", label: "Users", permission: Permission::UsersRead },
     NavEntry { section: "Admin", href: "/admin/roles", label: "Roles", permission: Permission::UsersRead },
     NavEntry { section: "Admin", href: "/admin/audit", label: "Audit trail", permission: Permission::AuditRead },

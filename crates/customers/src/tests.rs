@@ -1,0 +1,1 @@
+//! Unit and store tests for customer information.

@@ -62,6 +62,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
     let mut doc = SystemApi::openapi();
     doc.merge(staff::api::StaffApi::openapi());
     doc.merge(customers::api::CustomersApi::openapi());
+    doc.merge(contacts::api::ContactsApi::openapi());
+    doc.merge(knowledge::api::KnowledgeApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

@@ -32,7 +32,11 @@ const CONTENT_SECURITY_POLICY: &str = concat!(
 
 /// Every route of the application, with its declared access.
 pub fn all_routes() -> Routes {
-    staff::routes().merge(customers::routes()).merge(crate::system::routes())
+    staff::routes()
+        .merge(customers::routes())
+        .merge(contacts::routes())
+        .merge(knowledge::routes())
+        .merge(crate::system::routes())
 }
 
 /// The table the role-walking test walks.

@@ -185,6 +185,22 @@ pub async fn search(state: &AppState, user: &CurrentUser, text: &str) -> Result<
             groups.push(SearchGroup { kind: "customer".into(), label: "Customers".into(), hits });
         }
     }
+    if user.role.permits(Permission::KnowledgeRead) {
+        let include_internal = true;
+        let found = knowledge::search::find(&mut tx, &query, include_internal, SEARCH_LIMIT_PER_GROUP).await?;
+        let hits: Vec<SearchHit> = found
+            .into_iter()
+            .map(|a| SearchHit {
+                id: a.article_id.to_string(),
+                title: a.title,
+                subtitle: a.summary,
+                url: format!("/knowledge/{}", a.article_id),
+            })
+            .collect();
+        if !hits.is_empty() {
+            groups.push(SearchGroup { kind: "article".into(), label: "Knowledge".into(), hits });
+        }
+    }
     if user.role.permits(Permission::UsersRead) {
         let rows = staff::store::search(&mut tx, &query, SEARCH_LIMIT_PER_GROUP).await?;
         let hits: Vec<SearchHit> = rows

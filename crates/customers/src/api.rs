@@ -149,18 +149,16 @@ fn label(text: Option<&str>, default: &str) -> Result<String, CustomerError> {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[schema(
-    example = json!(
-        {
-            "kind": "person",
-            "first_name": "Maria",
-            "last_name": "Lopez",
-            "phones": [{"label": "mobile", "number": "(555) 201-4477"}],
-            "emails": [{"address": "maria.lopez@example.org"}],
-            "addresses": [{"line1": "12 Elm St", "city": "Springfield", "region": "IL", "postal_code": "62701"}],
-            "preferred_language": "es",
-            "preferred_channel": "phone",
-        },
-    ),
+    example = json!({
+        "kind": "person",
+        "first_name": "Maria",
+        "last_name": "Lopez",
+        "phones": [{"label": "mobile", "number": "(555) 201-4477"}],
+        "emails": [{"address": "maria.lopez@example.org"}],
+        "addresses": [{"line1": "12 Elm St", "city": "Springfield", "region": "IL", "postal_code": "62701"}],
+        "preferred_language": "es",
+        "preferred_channel": "phone"
+    }),
 )]
 pub struct CustomerBody {
     /// person or business
@@ -574,7 +572,7 @@ impl AccountBody {
     request_body = AccountBody,
     security(("bearer" = ["customers.write"]), ("session" = ["customers.write"])),
     params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = AccountRow), (status = 422, body = web::ProblemDocument)),
+    responses((status = 201, body = AccountRow), (status = 422, body = web::ProblemDocument))
 )]
 async fn open_account(
     State(state): State<AppState>,

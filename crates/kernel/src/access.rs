@@ -50,10 +50,31 @@ pub enum Permission {
     /// Merging duplicate customers.
     #[serde(rename = "customers.merge")]
     CustomersMerge,
+    /// Log contacts and read customer timelines.
+    #[serde(rename = "contacts.log")]
+    ContactsLog,
+    /// Define contact reason codes and dispositions.
+    #[serde(rename = "contacts.manage")]
+    ContactsManage,
+    /// Open, work, escalate and resolve cases.
+    #[serde(rename = "cases.work")]
+    CasesWork,
+    /// Queues, SLA policies, business calendars, bulk reassignment.
+    #[serde(rename = "cases.manage")]
+    CasesManage,
+    /// Read articles, call scripts and canned answers.
+    #[serde(rename = "knowledge.read")]
+    KnowledgeRead,
+    /// Write and publish knowledge articles.
+    #[serde(rename = "knowledge.manage")]
+    KnowledgeManage,
+    /// See reports such as repetitive and unusual inquiries.
+    #[serde(rename = "reports.read")]
+    ReportsRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 16] = [
         Permission::Profile,
         Permission::Search,
         Permission::UsersRead,
@@ -63,6 +84,13 @@ impl Permission {
         Permission::CustomersRead,
         Permission::CustomersWrite,
         Permission::CustomersMerge,
+        Permission::ContactsLog,
+        Permission::ContactsManage,
+        Permission::CasesWork,
+        Permission::CasesManage,
+        Permission::KnowledgeRead,
+        Permission::KnowledgeManage,
+        Permission::ReportsRead,
     ];
 
     pub fn code(self) -> &'static str {
@@ -76,6 +104,13 @@ impl Permission {
             Permission::CustomersRead => "customers.read",
             Permission::CustomersWrite => "customers.write",
             Permission::CustomersMerge => "customers.merge",
+            Permission::ContactsLog => "contacts.log",
+            Permission::ContactsManage => "contacts.manage",
+            Permission::CasesWork => "cases.work",
+            Permission::CasesManage => "cases.manage",
+            Permission::KnowledgeRead => "knowledge.read",
+            Permission::KnowledgeManage => "knowledge.manage",
+            Permission::ReportsRead => "reports.read",
         }
     }
 
@@ -94,6 +129,13 @@ impl Permission {
             Permission::CustomersRead => "Find and view customers, accounts, premises and agreements",
             Permission::CustomersWrite => "Add and change customer information",
             Permission::CustomersMerge => "Merge duplicate customers",
+            Permission::ContactsLog => "Log contacts and read customer timelines",
+            Permission::ContactsManage => "Define contact reason codes and dispositions",
+            Permission::CasesWork => "Open, work, escalate and resolve cases",
+            Permission::CasesManage => "Queues, SLA policies, business calendars, bulk reassignment",
+            Permission::KnowledgeRead => "Read articles, call scripts and canned answers",
+            Permission::KnowledgeManage => "Write and publish knowledge articles",
+            Permission::ReportsRead => "See reports such as repetitive and unusual inquiries",
         }
     }
 }
@@ -156,7 +198,10 @@ impl Role {
             P::UsersManage | P::JobsRead => self == Role::Admin,
             P::CustomersRead => self != Role::Timekeeper,
             P::CustomersWrite => !matches!(self, Role::Timekeeper | Role::OrderClerk),
-            P::CustomersMerge => matches!(self, Role::Lead | Role::Supervisor | Role::Admin),
+            P::CustomersMerge | P::ContactsManage | P::CasesManage | P::KnowledgeManage | P::ReportsRead => {
+                matches!(self, Role::Lead | Role::Supervisor | Role::Admin)
+            }
+            P::ContactsLog | P::CasesWork | P::KnowledgeRead => self != Role::Timekeeper,
         }
     }
 

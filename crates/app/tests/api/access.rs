@@ -7,7 +7,21 @@ use testkit::{TestResult, spawn_app};
 use web::{Access, RouteInfo};
 
 fn concrete(path: &str) -> String {
-    path.replace("{user_id}", "1").replace("{token_id}", "999999").replace("{name}", "app.css")
+    let path = path.replace("{token_id}", "999999").replace("{name}", "app.css");
+    let mut concrete = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => in_param = true,
+            '}' => {
+                in_param = false;
+                concrete.push('1');
+            }
+            _ if !in_param => concrete.push(c),
+            _ => {}
+        }
+    }
+    concrete
 }
 
 async fn call(

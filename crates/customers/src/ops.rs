@@ -238,6 +238,10 @@ pub async fn add_meter(
     now: Timestamp,
 ) -> Result<MeterRow, CustomerError> {
     store::find_premise(tx, premise_id).await?.ok_or(CustomerError::PremiseNotFound)?;
+    // Checked first: on PostgreSQL a violated constraint would abort the caller's transaction.
+    if store::meter_number_taken(tx, number).await? {
+        return Err(CustomerError::NumberTaken { field: "meter_number" });
+    }
     let meter_id = match store::insert_meter(tx, premise_id, number, service, installed_on).await {
         Ok(id) => id,
         Err(e) if e.is_unique_violation() => return Err(CustomerError::NumberTaken { field: "meter_number" }),

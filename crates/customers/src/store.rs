@@ -114,8 +114,11 @@ pub async fn find_customer(tx: &mut Tx, id: i64) -> Result<Option<CustomerRow>> 
 /// By number, including numbers of customers merged away.
 pub async fn find_customer_by_number(tx: &mut Tx, number: &str) -> Result<Option<CustomerRow>> {
     let direct = db::fetch_optional!(tx, CustomerRow, select_customers!("where customer_number = $1"), number)?;
-    if direct.is_some() {
-        return Ok(direct);
+    if let Some(customer) = direct {
+        return match customer.merged_into {
+            Some(survivor) => find_customer(tx, survivor).await,
+            None => Ok(Some(customer)),
+        };
     }
     let survivor = db::scalar_optional!(
         tx,
@@ -394,6 +397,11 @@ pub async fn insert_meter(
         service,
         installed_on
     )
+}
+
+pub async fn meter_number_taken(tx: &mut Tx, number: &str) -> Result<bool> {
+    let found = db::scalar_optional!(tx, i64, "select meter_id from meter where meter_number = $1", number)?;
+    Ok(found.is_some())
 }
 
 pub async fn meters_of(tx: &mut Tx, premise_id: i64) -> Result<Vec<MeterRow>> {

@@ -7,6 +7,7 @@ mod access;
 mod audit_chain;
 mod cli;
 mod csrf;
+mod customers;
 mod idempotency;
 mod operations;
 mod signin;

@@ -63,6 +63,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(staff::api::StaffApi::openapi());
     doc.merge(customers::api::CustomersApi::openapi());
     doc.merge(contacts::api::ContactsApi::openapi());
+    doc.merge(cases::api::CasesApi::openapi());
     doc.merge(knowledge::api::KnowledgeApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc

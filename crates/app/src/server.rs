@@ -35,6 +35,7 @@ pub fn all_routes() -> Routes {
     staff::routes()
         .merge(customers::routes())
         .merge(contacts::routes())
+        .merge(cases::routes())
         .merge(knowledge::routes())
         .merge(crate::system::routes())
 }
@@ -98,12 +99,26 @@ async fn not_found(uri: Uri) -> Response {
 /// The background worker's handlers.
 pub fn job_registry(settings: Arc<web::WebSettings>, clock: Arc<dyn Clock>) -> Registry {
     let mut registry = Registry::new();
+    let sla_clock = clock.clone();
     registry.register(crate::system::PURGE_SESSIONS_JOB, move |db, _job| {
         let settings = settings.clone();
         let clock = clock.clone();
         async move {
             let removed = staff::ops::purge_sessions(&db, &settings, clock.now()).await.map_err(|e| e.to_string())?;
             tracing::info!(removed, "purged expired sessions");
+            Ok(())
+        }
+    });
+    registry.register(cases::SLA_SCAN_JOB, move |db, _job| {
+        let clock = sla_clock.clone();
+        async move {
+            let outcome = cases::ops::sla_scan(&db, clock.now()).await.map_err(|e| e.to_string())?;
+            tracing::info!(
+                checked = outcome.checked,
+                at_risk = outcome.newly_at_risk,
+                breached = outcome.newly_breached,
+                "SLA scan"
+            );
             Ok(())
         }
     });

@@ -39,14 +39,11 @@ pub fn routes() -> Routes {
 /// Schedules the recurring jobs once across all nodes (a dedupe key guards each).
 pub async fn schedule_recurring(db: &Db, now: Timestamp) -> db::Result<()> {
     let mut tx = db.begin().await?;
-    jobs::enqueue_unique(
-        &mut tx,
-        PURGE_SESSIONS_JOB,
-        PURGE_SESSIONS_JOB,
-        &serde_json::json!({}),
-        now.plus_seconds(PURGE_EVERY_SECONDS),
-    )
-    .await?;
+    let none = serde_json::json!({});
+    jobs::enqueue_unique(&mut tx, PURGE_SESSIONS_JOB, PURGE_SESSIONS_JOB, &none, now.plus_seconds(PURGE_EVERY_SECONDS))
+        .await?;
+    let next_scan = now.plus_seconds(cases::SLA_SCAN_EVERY_SECONDS);
+    jobs::enqueue_unique(&mut tx, cases::SLA_SCAN_JOB, cases::SLA_SCAN_JOB, &none, next_scan).await?;
     tx.commit().await
 }
 
@@ -183,6 +180,23 @@ pub async fn search(state: &AppState, user: &CurrentUser, text: &str) -> Result<
             .collect();
         if !hits.is_empty() {
             groups.push(SearchGroup { kind: "customer".into(), label: "Customers".into(), hits });
+        }
+    }
+    if user.role.permits(Permission::CasesWork) {
+        let terms: Vec<String> =
+            query.split_whitespace().map(str::to_lowercase).filter(|t| t.chars().count() >= 3).take(6).collect();
+        let found = cases::store::search(&mut tx, &terms, SEARCH_LIMIT_PER_GROUP).await?;
+        let hits: Vec<SearchHit> = found
+            .into_iter()
+            .map(|c| SearchHit {
+                id: c.case_id.to_string(),
+                subtitle: format!("{} · {}", c.case_number, c.status_label()),
+                title: c.subject,
+                url: format!("/cases/{}", c.case_id),
+            })
+            .collect();
+        if !hits.is_empty() {
+            groups.push(SearchGroup { kind: "case".into(), label: "Cases".into(), hits });
         }
     }
     if user.role.permits(Permission::KnowledgeRead) {

@@ -23,7 +23,10 @@ fn account_numbers_carry_a_check_digit() {
     let number = AccountNumber::for_key(1);
     assert_eq!(number.as_str().len(), 10);
     assert_eq!(AccountNumber::parse(number.as_str()), Ok(number.clone()));
-    assert_eq!(AccountNumber::parse(&format!("{}-{}", &number.as_str()[..5], &number.as_str()[5..])), Ok(number.clone()));
+    assert_eq!(
+        AccountNumber::parse(&format!("{}-{}", &number.as_str()[..5], &number.as_str()[5..])),
+        Ok(number.clone())
+    );
     let digits: Vec<char> = number.as_str().chars().collect();
     for i in 0..digits.len() {
         let mut wrong = digits.clone();
@@ -68,12 +71,21 @@ fn the_agreement_state_machine_allows_exactly_these_moves() {
 
 #[test]
 fn names_addresses_and_emails_are_checked() {
-    assert!(matches!(CustomerName::parse("person", None, Some(" "), None, None), Err(CustomerError::PersonNameMissing)));
-    assert!(matches!(CustomerName::parse("business", Some("A"), None, None, None), Err(CustomerError::BusinessNameMissing)));
+    assert!(matches!(
+        CustomerName::parse("person", None, Some(" "), None, None),
+        Err(CustomerError::PersonNameMissing)
+    ));
+    assert!(matches!(
+        CustomerName::parse("business", Some("A"), None, None, None),
+        Err(CustomerError::BusinessNameMissing)
+    ));
     assert!(matches!(CustomerName::parse("robot", Some("A"), None, None, None), Err(CustomerError::KindUnknown)));
     assert_eq!(CustomerName::parse("person", Some("Ana"), Some("Ruiz"), None, None).unwrap().display(), "Ana Ruiz");
     assert!(matches!(PostalAddress::parse("1 Main", None, "", None, "1", None), Err(CustomerError::AddressIncomplete)));
-    assert!(matches!(PostalAddress::parse("1 Main", None, "X", None, "1", Some("USA")), Err(CustomerError::CountryInvalid)));
+    assert!(matches!(
+        PostalAddress::parse("1 Main", None, "X", None, "1", Some("USA")),
+        Err(CustomerError::CountryInvalid)
+    ));
     assert!(EmailAddress::parse("a@b").is_err());
     assert_eq!(EmailAddress::parse(" Ana@Example.ORG ").unwrap().as_str(), "ana@example.org");
 }
@@ -94,7 +106,10 @@ fn person(first: &str, last: &str, phone: &str, email: &str, line1: &str) -> New
         name: CustomerName::parse("person", Some(first), Some(last), None, None).unwrap(),
         phones: vec![("mobile".into(), PhoneNumber::parse(phone).unwrap())],
         emails: vec![("email".into(), EmailAddress::parse(email).unwrap())],
-        addresses: vec![("mailing".into(), PostalAddress::parse(line1, None, "Springfield", Some("IL"), "62701", None).unwrap())],
+        addresses: vec![(
+            "mailing".into(),
+            PostalAddress::parse(line1, None, "Springfield", Some("IL"), "62701", None).unwrap(),
+        )],
         preferences: Preferences::default(),
     }
 }
@@ -117,11 +132,18 @@ async fn a_new_customer_is_found_by_any_fragment_inside_the_writing_transaction(
     let s = db::scratch::open().await.unwrap();
     let actor = Actor::system("test");
     let mut tx = s.db.begin().await.unwrap();
-    let view = ops::create_customer(&mut tx, &actor, person("Maria", "Lopez", "(555) 201-4477", "maria.l@example.org", "12 Elm St"), t())
-        .await
-        .unwrap();
+    let view = ops::create_customer(
+        &mut tx,
+        &actor,
+        person("Maria", "Lopez", "(555) 201-4477", "maria.l@example.org", "12 Elm St"),
+        t(),
+    )
+    .await
+    .unwrap();
     let acct = ops::open_account(&mut tx, &actor, account(view.customer.customer_id), t()).await.unwrap();
-    for query in ["maria", "lopez maria", "4477", "201-44", "maria.l@exa", "elm st", acct.account_number.as_str(), "CUS-0000001"] {
+    for query in
+        ["maria", "lopez maria", "4477", "201-44", "maria.l@exa", "elm st", acct.account_number.as_str(), "CUS-0000001"]
+    {
         let hits = search::find(&mut tx, query, 10).await.unwrap();
         assert_eq!(hits.first().map(|h| h.customer_id), Some(view.customer.customer_id), "query {query:?}");
     }
@@ -137,9 +159,22 @@ async fn duplicates_are_flagged_and_a_merge_moves_everything_to_the_survivor() {
     let s = db::scratch::open().await.unwrap();
     let actor = Actor::system("test");
     let mut tx = s.db.begin().await.unwrap();
-    let a = ops::create_customer(&mut tx, &actor, person("Ann", "Lee", "5552010001", "ann@example.org", "1 Oak Ave"), t()).await.unwrap();
-    let b = ops::create_customer(&mut tx, &actor, person("Ann", "Lee", "5552010002", "ann.lee@example.org", "1 Oak Ave"), t()).await.unwrap();
-    let c = ops::create_customer(&mut tx, &actor, person("Bob", "Ray", "5552010001", "bob@example.org", "9 Pine St"), t()).await.unwrap();
+    let a =
+        ops::create_customer(&mut tx, &actor, person("Ann", "Lee", "5552010001", "ann@example.org", "1 Oak Ave"), t())
+            .await
+            .unwrap();
+    let b = ops::create_customer(
+        &mut tx,
+        &actor,
+        person("Ann", "Lee", "5552010002", "ann.lee@example.org", "1 Oak Ave"),
+        t(),
+    )
+    .await
+    .unwrap();
+    let c =
+        ops::create_customer(&mut tx, &actor, person("Bob", "Ray", "5552010001", "bob@example.org", "9 Pine St"), t())
+            .await
+            .unwrap();
     let (a, b, c) = (a.customer.customer_id, b.customer.customer_id, c.customer.customer_id);
     let acct = ops::open_account(&mut tx, &actor, account(b), t()).await.unwrap();
     ops::add_note(&mut tx, &actor, b, "called about a leak", t()).await.unwrap();
@@ -167,7 +202,9 @@ async fn service_agreements_follow_their_state_machine() {
     let s = db::scratch::open().await.unwrap();
     let actor = Actor::system("test");
     let mut tx = s.db.begin().await.unwrap();
-    let c = ops::create_customer(&mut tx, &actor, person("Cy", "Doe", "5552010003", "cy@example.org", "3 Elm St"), t()).await.unwrap();
+    let c = ops::create_customer(&mut tx, &actor, person("Cy", "Doe", "5552010003", "cy@example.org", "3 Elm St"), t())
+        .await
+        .unwrap();
     let acct = ops::open_account(&mut tx, &actor, account(c.customer.customer_id), t()).await.unwrap();
     let address = PostalAddress::parse("3 Elm St", None, "Springfield", None, "62701", None).unwrap();
     let premise = ops::add_premise(&mut tx, &actor, "residential", &address, t()).await.unwrap();
@@ -184,13 +221,19 @@ async fn service_agreements_follow_their_state_machine() {
     };
     let sa = ops::start_agreement(&mut tx, &actor, new, t()).await.unwrap();
     assert_eq!(sa.status, "pending_start");
-    let stop_early = ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::Stopped, None, t()).await;
+    let stop_early =
+        ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::Stopped, None, t()).await;
     assert!(matches!(stop_early, Err(CustomerError::AgreementTransitionNotAllowed { .. })));
     ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::Active, None, t()).await.unwrap();
-    ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::PendingStop, Some("2025-06-30"), t()).await.unwrap();
-    let before_start = ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::Stopped, Some("2024-12-31"), t()).await;
+    ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::PendingStop, Some("2025-06-30"), t())
+        .await
+        .unwrap();
+    let before_start =
+        ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::Stopped, Some("2024-12-31"), t())
+            .await;
     assert!(matches!(before_start, Err(CustomerError::EndBeforeStart)));
-    let stopped = ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::Stopped, None, t()).await.unwrap();
+    let stopped =
+        ops::transition_agreement(&mut tx, &actor, sa.agreement_id, AgreementStatus::Stopped, None, t()).await.unwrap();
     assert_eq!((stopped.status.as_str(), stopped.end_date.as_deref()), ("stopped", Some("2025-06-30")));
     let hits = search::find(&mut tx, "m-77", 10).await.unwrap();
     assert_eq!(hits.first().map(|h| h.customer_id), Some(c.customer.customer_id), "found by meter number");

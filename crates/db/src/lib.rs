@@ -18,7 +18,7 @@ mod query;
 pub mod scratch;
 
 pub use error::Error;
-pub use pool::{Backend, Db, SQLITE_FILE_NAME, Tx, random_token, sha256_hex};
+pub use pool::{Backend, Db, SQLITE_FILE_NAME, Tx, random_token, sha256_hex, sha256_hex_bytes};
 pub use sqlx;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

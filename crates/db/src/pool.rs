@@ -187,6 +187,11 @@ pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+/// Hex SHA-256 of bytes; fingerprints stored files.
+pub fn sha256_hex_bytes(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
 /// A random URL-safe token with `bytes` bytes of entropy, hex-encoded.
 pub fn random_token(bytes: usize) -> String {
     let mut rng = rand::rng();

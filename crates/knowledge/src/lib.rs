@@ -1,33 +1,27 @@
-//! Knowledge: articles, call scripts and canned answers. (Being built; see DESIGN.md.)
+//! Knowledge: what agents read while they answer. Articles in Markdown (rendered safely: raw
+//! HTML is shown as text and only http, https, mailto and relative links survive) that move
+//! from draft to published to archived, keep every edit as a numbered version, and are linked
+//! to the cases they resolved; call scripts read out step by step; canned answers pasted into
+//! replies. Published articles are searchable the moment they are published (FTS5 on SQLite,
+//! tsvector on PostgreSQL, both kept in the writing transaction). See `DESIGN.md`.
+//!
+//! A tour: `model` parses input and renders Markdown, `ops` are the operations every caller
+//! uses, `store` holds the SQL, `search` the index, `api` and `pages` the thin HTTP edges.
 
-pub mod api {
-    //! JSON handlers for knowledge.
-    use utoipa::OpenApi;
+pub mod api;
+mod error;
+pub mod model;
+pub mod ops;
+pub mod pages;
+pub mod search;
+pub mod store;
 
-    #[derive(OpenApi)]
-    #[openapi()]
-    pub struct KnowledgeApi;
-}
-
-pub mod search {
-    //! Article search for the global search box.
-    use db::{Result, Tx};
-
-    /// An article found by the search.
-    #[derive(Debug, Clone, serde::Serialize)]
-    pub struct ArticleHit {
-        pub article_id: i64,
-        pub title: String,
-        pub summary: String,
-    }
-
-    /// Articles matching the query, best first, that a reader with `internal` access may see.
-    pub async fn find(_tx: &mut Tx, _query: &str, _include_internal: bool, _limit: i64) -> Result<Vec<ArticleHit>> {
-        Ok(Vec::new())
-    }
-}
+pub use error::KnowledgeError;
 
 /// Every route this module serves, API and pages.
 pub fn routes() -> web::Routes {
-    web::Routes::new()
+    api::routes().merge(pages::routes())
 }
+
+#[cfg(test)]
+mod tests;

@@ -30,6 +30,11 @@ const ASSETS: &[Asset] = &[
     Asset { name: "app.js", content_type: "text/javascript", bytes: include_bytes!("../assets/app.js") },
     Asset { name: "theme.js", content_type: "text/javascript", bytes: include_bytes!("../assets/theme.js") },
     Asset { name: "docs.js", content_type: "text/javascript", bytes: include_bytes!("../assets/docs.js") },
+    Asset {
+        name: "contact-timer.js",
+        content_type: "text/javascript",
+        bytes: include_bytes!("../assets/contact-timer.js"),
+    },
     Asset { name: "favicon.svg", content_type: "image/svg+xml", bytes: include_bytes!("../assets/favicon.svg") },
 ];
 

@@ -86,7 +86,10 @@ async fn every_bad_customer_field_is_named_and_nothing_is_written() -> TestResul
         ("emails", json!({"kind": "person", "last_name": "X", "emails": [{"address": "nope"}]})),
         (
             "addresses",
-            json!({"kind": "person", "last_name": "X", "addresses": [{"line1": "1 A St", "city": "", "postal_code": "1"}]}),
+            json!({
+                "kind": "person", "last_name": "X",
+                "addresses": [{"line1": "1 A St", "city": "", "postal_code": "1"}]
+            }),
         ),
         ("preferred_channel", json!({"kind": "person", "last_name": "X", "preferred_channel": "pigeon"})),
         ("preferred_language", json!({"kind": "person", "last_name": "X", "preferred_language": "english!"})),

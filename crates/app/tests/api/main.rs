@@ -5,10 +5,13 @@
 
 mod access;
 mod audit_chain;
+mod cases;
 mod cli;
+mod contacts;
 mod csrf;
 mod customers;
 mod idempotency;
+mod knowledge;
 mod operations;
 mod signin;
 mod tidy;

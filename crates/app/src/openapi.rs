@@ -64,6 +64,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(customers::api::CustomersApi::openapi());
     doc.merge(contacts::api::ContactsApi::openapi());
     doc.merge(cases::api::CasesApi::openapi());
+    doc.merge(reports::api::ReportsApi::openapi());
     doc.merge(knowledge::api::KnowledgeApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc

@@ -36,6 +36,7 @@ pub fn all_routes() -> Routes {
         .merge(customers::routes())
         .merge(contacts::routes())
         .merge(cases::routes())
+        .merge(reports::routes())
         .merge(knowledge::routes())
         .merge(crate::system::routes())
 }

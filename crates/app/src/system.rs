@@ -88,6 +88,10 @@ struct HomePage {
     jobs_queued: i64,
     jobs_dead: i64,
     show_jobs: bool,
+    show_work: bool,
+    my_cases: Vec<cases::store::CaseRow>,
+    callbacks_due: usize,
+    queues: Vec<(i64, String, i64, i64)>,
 }
 
 async fn home(
@@ -98,6 +102,24 @@ async fn home(
     let mut tx = state.db.read().await?;
     let staff_count = staff::store::count(&mut tx).await?;
     let counts = jobs::counts(&mut tx).await?;
+    let show_work = user.role.permits(Permission::CasesWork);
+    let (my_cases, callbacks_due, queues) = if show_work {
+        let mine = cases::store::cases_of_assignee(&mut tx, user.user_id.get(), 10).await?;
+        let due = cases::store::callbacks_due(&mut tx, user.user_id.get(), state.clock.now()).await?.len();
+        let counts = cases::store::queue_counts(&mut tx).await?;
+        let queues = cases::store::queues(&mut tx)
+            .await?
+            .into_iter()
+            .filter(|q| q.active)
+            .map(|q| {
+                let (_, waiting, _, breached) = counts.iter().find(|c| c.0 == q.queue_id).copied().unwrap_or_default();
+                (q.queue_id, q.name, waiting, breached)
+            })
+            .collect();
+        (mine, due, queues)
+    } else {
+        (Vec::new(), 0, Vec::new())
+    };
     tx.rollback().await?;
     let count_of = |status: &str| counts.iter().find(|(s, _)| s == status).map(|(_, n)| *n).unwrap_or(0);
     let first_name = user.display_name.split_whitespace().next().unwrap_or(&user.display_name).to_string();
@@ -109,6 +131,10 @@ async fn home(
         jobs_queued: count_of("queued"),
         jobs_dead: count_of("dead"),
         show_jobs: user.role.permits(Permission::JobsRead),
+        show_work,
+        my_cases,
+        callbacks_due,
+        queues,
     };
     render(&page)
 }

@@ -33,6 +33,7 @@ pub fn routes() -> Routes {
         .post("/cases/{case_id}/escalate", work, escalate_post)
         .post("/cases/{case_id}/transfer", work, transfer_post)
         .post("/cases/{case_id}/callbacks", work, callback_post)
+        .get("/customers/{customer_id}/cases", work, customer_cases)
         .get("/queues", manage, queues_page)
         .get("/queues/{queue_id}", work, queue_page)
         .post("/queues/{queue_id}/take-next", work, take_next_post)
@@ -411,6 +412,31 @@ async fn callback_post(
         })
     })
     .await
+}
+
+#[derive(Template)]
+#[template(path = "cases/customer_cases.html")]
+struct CustomerCases {
+    customer_id: i64,
+    contact_id: Option<i64>,
+    cases: Vec<CaseRow>,
+}
+
+#[derive(Deserialize, Default)]
+struct ContactQuery {
+    contact_id: Option<i64>,
+}
+
+/// The customer's cases as a fragment for the customer screen (loaded by htmx).
+async fn customer_cases(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<ContactQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.db.read().await?;
+    let cases = store::cases_of_customer(&mut tx, id, 50).await?;
+    tx.rollback().await?;
+    render(&CustomerCases { customer_id: id, contact_id: q.contact_id, cases })
 }
 
 #[derive(Template)]

@@ -22,6 +22,12 @@ pub const NAV: &[NavEntry] = &[
     NavEntry { section: "Desk", href: "/knowledge", label: "Knowledge", permission: Permission::KnowledgeRead },
     NavEntry { section: "Desk", href: "/cases", label: "My work", permission: Permission::CasesWork },
     NavEntry { section: "Desk", href: "/queues", label: "Queues", permission: Permission::CasesManage },
+    NavEntry {
+        section: "Desk",
+        href: "/reports/inquiries",
+        label: "Inquiries report",
+        permission: Permission::ReportsRead,
+    },
     NavEntry { section: "Admin", href: "/admin/users", label: "Users", permission: Permission::UsersRead },
     NavEntry { section: "Admin", href: "/admin/sla", label: "SLA and hours", permission: Permission::CasesManage },
     NavEntry { section: "Admin", href: "/admin/roles", label: "Roles", permission: Permission::UsersRead },

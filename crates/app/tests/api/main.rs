@@ -14,6 +14,7 @@ mod idempotency;
 mod knowledge;
 mod operations;
 mod signin;
+mod story;
 mod tidy;
 mod tokens_totp;
 mod users;

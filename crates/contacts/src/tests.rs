@@ -356,28 +356,3 @@ async fn logging_two_thousand_contacts_is_quick() -> TestResult {
     assert_eq!(count(&mut tx, "select count(*) from contact").await, 2_000);
     Ok(())
 }
-
-#[tokio::test]
-async fn tmp_one_tx() -> TestResult {
-    let s = scratch::open().await?;
-    let mut tx = s.db.begin().await?;
-    let id = customer(&mut tx, "Gus").await;
-    tx.commit().await?;
-    let actor = Actor::system("bench");
-    let started = std::time::Instant::now();
-    let mut tx = s.db.begin().await?;
-    for _ in 0..2_000 {
-        ops::log_contact(&mut tx, &actor, phone_call(id, "payment", Some("payment_taken"), Some("resolved")), t(0))
-            .await?;
-    }
-    tx.commit().await?;
-    eprintln!("2000 contacts, one transaction: {:?}", started.elapsed());
-    let started = std::time::Instant::now();
-    for _ in 0..2_000 {
-        let mut tx = s.db.begin().await?;
-        db::execute!(&mut tx, "update audit_head set last_seq = last_seq where head_id = 1")?;
-        tx.commit().await?;
-    }
-    eprintln!("2000 empty-ish commits: {:?}", started.elapsed());
-    Ok(())
-}

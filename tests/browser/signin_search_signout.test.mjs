@@ -25,6 +25,7 @@ before(async () => {
   mkdirSync(shots, { recursive: true });
   caredesk(["user", "add", "--username", "bea", "--role", "admin", "--display-name", "Bea Browser", "--password-stdin"], password + "\n");
   caredesk(["user", "add", "--username", "carl", "--role", "agent1", "--display-name", "Carl Counter", "--password-stdin"], password + "\n");
+  caredesk(["user", "add", "--username", "ada", "--role", "agent1", "--display-name", "Ada Agent", "--password-stdin"], password + "\n");
   server = spawn(bin, ["--data-dir", dataDir, "serve", "--listen", "127.0.0.1:0"], { stdio: ["ignore", "pipe", "pipe"] });
   baseUrl = await new Promise((resolveUrl, reject) => {
     const timer = setTimeout(() => reject(new Error("caredesk did not start in 20 s")), 20000);
@@ -120,5 +121,59 @@ test("the API docs render from embedded files", async () => {
   assert.match(await page.textContent(".swagger-ui .info .title"), /Caredesk API/);
   assert.deepEqual(external, [], "nothing is fetched from another host");
   await page.screenshot({ path: join(shots, "api-docs.png") });
+  await page.close();
+});
+
+test("an agent finds a caller by four digits, logs the contact and opens a case", async () => {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await page.goto(baseUrl + "/signin");
+  await page.fill("#username", "ada");
+  await page.fill("#password", password);
+  await page.press("#password", "Enter");
+  await page.waitForSelector("nav.sidebar");
+
+  // A new caller: add them through the form, as a clerk would.
+  await page.goto(baseUrl + "/customers/new");
+  await page.fill("#first_name", "Grace");
+  await page.fill("#last_name", "Okafor");
+  await page.fill("#phone", "(555) 404-7321");
+  await page.fill("#line1", "77 River Rd");
+  await page.fill("#city", "Riverton");
+  await page.fill("#postal_code", "82501");
+  await page.click("form[action='/customers'] button[type=submit]");
+  await page.waitForSelector("#customer-name");
+
+  // Later she calls back: the agent presses / and types the last four digits of her phone.
+  await page.goto(baseUrl + "/");
+  await page.keyboard.press("/");
+  await page.keyboard.type("7321");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#search-results");
+  await page.click("#search-results a:has-text('Grace Okafor')");
+  await page.waitForSelector("#customer-name");
+  assert.match(await page.textContent("#customer-name"), /Grace Okafor/);
+
+  // The contact panel is on her screen; the reason is picked and the summary typed, then Ctrl+Enter.
+  await page.waitForSelector("#contact-form");
+  await page.selectOption("#contact-reason", { label: "Billing question" });
+  await page.fill("#contact-summary", "Bill doubled after the meter was replaced");
+  await page.focus("#contact-summary");
+  await page.keyboard.press("Control+Enter");
+  await page.waitForFunction(() => /Bill doubled after the meter/.test(document.querySelector("#contact-timeline")?.textContent || ""));
+  await page.screenshot({ path: join(shots, "customer.png"), fullPage: true });
+
+  // She needs follow-up: the agent opens a case from her screen.
+  await page.click("#open-case");
+  await page.waitForSelector("#subject");
+  assert.match(await page.textContent("main"), /For Grace Okafor/);
+  await page.fill("#subject", "Bill doubled after meter replacement");
+  await page.selectOption("#category", "billing");
+  await page.click("form[action='/cases'] button[type=submit]");
+  await page.waitForSelector("#case-number");
+  assert.match(await page.textContent("#case-number"), /^CASE-\d{6}$/);
+  assert.match(await page.textContent("#case-status"), /New/);
+  await page.screenshot({ path: join(shots, "case.png") });
+  await page.goto(baseUrl + "/");
+  await page.screenshot({ path: join(shots, "agent-home.png") });
   await page.close();
 });

@@ -479,7 +479,7 @@ pub struct QueueRow {
 }
 
 pub async fn queues(tx: &mut Tx) -> Result<Vec<QueueRow>> {
-    db::fetch_all!(tx, QueueRow, "select queue_id, name, tier, description, active from queue order by tier, name")
+    db::fetch_all!(tx, QueueRow, "select queue_id, name, tier, description, active from queue order by tier, queue_id")
 }
 
 pub async fn find_queue(tx: &mut Tx, id: i64) -> Result<Option<QueueRow>> {

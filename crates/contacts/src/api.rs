@@ -98,7 +98,10 @@ impl ContactBody {
             payment_id: parse_link(self.payment_id, "payment_id")?,
             channel: Channel::parse(&self.channel)?,
             direction: Direction::parse(self.direction.as_deref().unwrap_or("inbound"))?,
-            reason_code: Code::parse(&self.reason_code, "reason_code")?,
+            reason_code: match self.reason_code.trim() {
+                "" => return Err(ContactError::ReasonMissing),
+                code => Code::parse(code, "reason_code")?,
+            },
             sub_reason_code: Code::parse_optional(self.sub_reason_code.as_deref(), "sub_reason_code")?,
             disposition_code: Code::parse_optional(self.disposition_code.as_deref(), "disposition_code")?,
             summary: Summary::parse(&self.summary)?,

@@ -21,6 +21,8 @@ pub enum ContactError {
     SummaryTooLong,
     #[error("must not contain control characters other than line breaks and tabs")]
     SummaryInvalid,
+    #[error("choose a reason")]
+    ReasonMissing,
     #[error("is not an active reason code")]
     ReasonUnknown,
     #[error("is not an active sub-reason of the reason given")]
@@ -77,6 +79,7 @@ impl web::Problem for ContactError {
             E::ContactTooLong => "contact_too_long",
             E::SummaryTooLong => "summary_too_long",
             E::SummaryInvalid => "summary_invalid",
+            E::ReasonMissing => "reason_missing",
             E::ReasonUnknown => "reason_unknown",
             E::SubReasonUnknown => "sub_reason_unknown",
             E::DispositionUnknown => "disposition_unknown",
@@ -108,7 +111,7 @@ impl web::Problem for ContactError {
             | E::CodeTaken { field } => Some(field),
             E::EndedBeforeStarted | E::ContactTooLong => Some("ended_at"),
             E::SummaryTooLong | E::SummaryInvalid => Some("summary"),
-            E::ReasonUnknown => Some("reason_code"),
+            E::ReasonMissing | E::ReasonUnknown => Some("reason_code"),
             E::SubReasonUnknown => Some("sub_reason_code"),
             E::DispositionUnknown | E::DispositionMissing => Some("disposition_code"),
             E::CustomerUnknown | E::CustomerWasMerged => Some("customer_id"),

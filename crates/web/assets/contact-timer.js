@@ -23,6 +23,8 @@
   }
   tick();
   setInterval(tick, 1000);
+  // A panel htmx has just swapped in starts counting at once, not at the next tick.
+  document.addEventListener("htmx:load", tick);
 
   // Ctrl+Enter (or Cmd+Enter) anywhere in the contact form submits it.
   document.addEventListener("keydown", function (event) {

@@ -239,7 +239,7 @@ async fn the_panel_logs_a_call_and_returns_the_refreshed_timeline() -> TestResul
         .await?;
     assert_eq!(refused.headers()["hx-retarget"], "#contact-panel");
     let html = refused.text().await?;
-    assert!(html.contains("id=\"contact-error\"") && html.contains("reason code"), "{html}");
+    assert!(html.contains("id=\"contact-error\"") && html.contains("choose a reason"), "{html}");
     assert_eq!(counts(&app).await?.0, contacts, "nothing written");
 
     let plain = browser.post(app.url(&format!("/customers/{customer_id}/contacts"))).form(&form).send().await?;

@@ -172,6 +172,11 @@ test("an agent finds a caller by four digits, logs the contact and opens a case"
   await page.waitForSelector("#case-number");
   assert.match(await page.textContent("#case-number"), /^CASE-\d{6}$/);
   assert.match(await page.textContent("#case-status"), /New/);
+
+  // A photo of the bill arrives by email; the agent attaches it to the case.
+  await page.setInputFiles("#attachment-file", { name: "bill-may.txt", mimeType: "text/plain", buffer: Buffer.from("Amount due 212.40") });
+  await page.click("form[data-upload] button[type=submit]");
+  await page.waitForSelector("a:has-text('bill-may.txt')");
   await page.screenshot({ path: join(shots, "case.png") });
   await page.goto(baseUrl + "/");
   await page.screenshot({ path: join(shots, "agent-home.png") });

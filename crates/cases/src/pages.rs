@@ -35,6 +35,7 @@ pub fn routes() -> Routes {
         .post("/cases/{case_id}/callbacks", work, callback_post)
         .get("/customers/{customer_id}/cases", work, customer_cases)
         .get("/queues", manage, queues_page)
+        .post("/queues", manage, create_queue_post)
         .get("/queues/{queue_id}", work, queue_page)
         .post("/queues/{queue_id}/take-next", work, take_next_post)
         .post("/queues/{queue_id}/reassign", manage, reassign_post)
@@ -473,6 +474,49 @@ async fn queues_page(
         error: None,
     };
     render(&page)
+}
+
+#[derive(Deserialize, Default)]
+struct QueueForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    tier: String,
+    #[serde(default)]
+    description: String,
+}
+
+async fn create_queue_post(State(state): State<AppState>, user: CurrentUser, Form(form): Form<QueueForm>) -> Result<Response, PageError> {
+    let outcome = async {
+        let name = model::required_text(&form.name, "name", 80)?;
+        let tier = model::parse_tier(form.tier.trim().parse().map_err(|_| CaseError::ValueUnknown { field: "tier" })?)?;
+        let mut tx = state.db.begin().await?;
+        ops::create_queue(&mut tx, &user.actor(), &name, tier, form.description.trim(), state.clock.now()).await?;
+        tx.commit().await?;
+        Ok::<(), CaseError>(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to("/queues").into_response()),
+        Err(e) => {
+            let (status, text) = message(e)?;
+            let mut tx = state.db.read().await?;
+            let queues = queue_lines(&mut tx).await?;
+            tx.rollback().await?;
+            let page = QueuesPage {
+                chrome: Chrome::new("Queues", Some(&user), "/queues", false),
+                title: "Queue overview".into(),
+                show_overview: true,
+                queues,
+                queue_id: None,
+                cases: Vec::new(),
+                staff: Vec::new(),
+                can_manage: true,
+                error: Some(text),
+            };
+            Ok((status, render(&page)?).into_response())
+        }
+    }
 }
 
 async fn queue_page(

@@ -397,7 +397,8 @@ pub async fn duplicates(tx: &mut Tx, id: i64) -> Result<Vec<Duplicate>, Customer
     Ok(found)
 }
 
-/// Merges `absorbed` into `survivor`: accounts, phones, emails, addresses, alerts and notes move;
+/// Merges `absorbed` into `survivor`: accounts, phones, emails, addresses, alerts, notes, contacts
+/// and cases move;
 /// the absorbed customer's number keeps leading to the survivor.
 pub async fn merge(
     tx: &mut Tx,

@@ -628,6 +628,10 @@ pub async fn merge(tx: &mut Tx, from: &CustomerRow, to: i64, now: Timestamp) -> 
     db::execute!(tx, "update customer_address set customer_id = $1 where customer_id = $2", to, id)?;
     db::execute!(tx, "update customer_alert set customer_id = $1 where customer_id = $2", to, id)?;
     db::execute!(tx, "update customer_note set customer_id = $1 where customer_id = $2", to, id)?;
+    // The contacts and cases modules hang their rows off the customer; a merge carries them over
+    // so the survivor's timeline is complete.
+    db::execute!(tx, "update contact set customer_id = $1 where customer_id = $2", to, id)?;
+    db::execute!(tx, "update support_case set customer_id = $1 where customer_id = $2", to, id)?;
     db::execute!(tx, "update customer_former_number set customer_id = $1 where customer_id = $2", to, id)?;
     db::execute!(
         tx,

@@ -33,6 +33,7 @@ pub fn routes() -> Routes {
         .get("/knowledge/scripts", read, scripts_page)
         .get("/knowledge/scripts/{script_id}", read, script_page)
         .get("/knowledge/answers", read, answers_page)
+        .get("/knowledge/answers/picker", read, answer_picker)
         .get("/knowledge/{article_id}", read, show_page)
         .get("/knowledge/{article_id}/edit", manage, edit_page)
         .post("/knowledge/{article_id}/edit", manage, edit)
@@ -413,6 +414,29 @@ async fn script_page(
         view,
     };
     render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "knowledge/answer_picker.html")]
+struct AnswerPicker {
+    target: String,
+    answers: Vec<AnswerRow>,
+}
+
+#[derive(Deserialize, Default)]
+struct PickerQuery {
+    #[serde(default)]
+    target: String,
+}
+
+/// A select of canned answers that inserts the chosen text into the textarea named by `target`
+/// (app.js does the inserting); loaded by htmx into reply forms such as the case thread.
+async fn answer_picker(State(state): State<AppState>, Query(q): Query<PickerQuery>) -> Result<Html<String>, PageError> {
+    let target: String = q.target.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(64).collect();
+    let mut tx = state.db.read().await?;
+    let answers = store::search_answers(&mut tx, "", "", BROWSE_LIMIT).await?;
+    tx.rollback().await?;
+    render(&AnswerPicker { target, answers })
 }
 
 #[derive(Template)]

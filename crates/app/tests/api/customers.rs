@@ -215,6 +215,13 @@ async fn only_leads_and_above_may_merge() -> TestResult {
         .json()
         .await?;
     assert_eq!(dups[0]["customer_id"], a);
+    let contact = json!({"customer_id": b, "channel": "phone", "reason_code": "other", "summary": "duplicate caller"});
+    assert_eq!(
+        app.api.post(app.url("/api/v1/contacts")).bearer_auth(&agent).json(&contact).send().await?.status(),
+        201
+    );
+    let case = json!({"customer_id": b, "subject": "Opened on the duplicate", "category": "other"});
+    assert_eq!(app.api.post(app.url("/api/v1/cases")).bearer_auth(&agent).json(&case).send().await?.status(), 201);
     let refused = app
         .api
         .post(app.url(&format!("/api/v1/customers/{b}/merge")))
@@ -233,6 +240,24 @@ async fn only_leads_and_above_may_merge() -> TestResult {
     assert_eq!(merged.status(), StatusCode::OK);
     let merged: Value = merged.json().await?;
     assert_eq!(merged["former_numbers"][0], format!("CUS-{b:07}"));
+    let timeline: Value = app
+        .api
+        .get(app.url(&format!("/api/v1/customers/{a}/contacts")))
+        .bearer_auth(&agent)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(timeline["items"][0]["summary"], "duplicate caller", "contacts moved to the survivor");
+    let cases: Value = app
+        .api
+        .get(app.url(&format!("/api/v1/cases?customer_id={a}")))
+        .bearer_auth(&agent)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(cases["items"][0]["subject"], "Opened on the duplicate", "cases moved to the survivor");
     let again = app
         .api
         .post(app.url(&format!("/api/v1/customers/{b}/merge")))

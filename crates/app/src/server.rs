@@ -64,6 +64,10 @@ pub fn metrics_handle() -> Option<PrometheusHandle> {
 }
 
 pub fn router(mut state: AppState, timeout: Duration) -> Router {
+    // Installed before the first request, so no measurement is lost to the no-op recorder.
+    if metrics_handle().is_none() {
+        tracing::warn!("metrics recorder could not be installed; /metrics will be empty");
+    }
     let routes = all_routes();
     let access: HashMap<(String, String), web::Access> =
         routes.table.iter().map(|r| ((r.method.as_str().to_string(), r.path.to_string()), r.access)).collect();

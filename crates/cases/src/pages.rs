@@ -486,7 +486,11 @@ struct QueueForm {
     description: String,
 }
 
-async fn create_queue_post(State(state): State<AppState>, user: CurrentUser, Form(form): Form<QueueForm>) -> Result<Response, PageError> {
+async fn create_queue_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<QueueForm>,
+) -> Result<Response, PageError> {
     let outcome = async {
         let name = model::required_text(&form.name, "name", 80)?;
         let tier = model::parse_tier(form.tier.trim().parse().map_err(|_| CaseError::ValueUnknown { field: "tier" })?)?;

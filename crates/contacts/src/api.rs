@@ -74,7 +74,7 @@ pub struct ContactBody {
     pub direction: Option<String>,
     pub reason_code: String,
     pub sub_reason_code: Option<String>,
-    /// Required unless the channel is system.
+    /// How it ended; optional (system contacts have none).
     pub disposition_code: Option<String>,
     /// At most 4000 characters.
     #[serde(default)]

@@ -29,8 +29,6 @@ pub enum ContactError {
     SubReasonUnknown,
     #[error("is not an active disposition")]
     DispositionUnknown,
-    #[error("a contact handled by a person needs a disposition")]
-    DispositionMissing,
     #[error("no such customer")]
     CustomerUnknown,
     #[error("no such customer")]
@@ -83,7 +81,6 @@ impl web::Problem for ContactError {
             E::ReasonUnknown => "reason_unknown",
             E::SubReasonUnknown => "sub_reason_unknown",
             E::DispositionUnknown => "disposition_unknown",
-            E::DispositionMissing => "disposition_missing",
             E::CustomerUnknown => "customer_unknown",
             E::CustomerNotFound => "customer_not_found",
             E::CustomerWasMerged => "customer_was_merged",
@@ -113,7 +110,7 @@ impl web::Problem for ContactError {
             E::SummaryTooLong | E::SummaryInvalid => Some("summary"),
             E::ReasonMissing | E::ReasonUnknown => Some("reason_code"),
             E::SubReasonUnknown => Some("sub_reason_code"),
-            E::DispositionUnknown | E::DispositionMissing => Some("disposition_code"),
+            E::DispositionUnknown => Some("disposition_code"),
             E::CustomerUnknown | E::CustomerWasMerged => Some("customer_id"),
             E::AccountUnknown => Some("account_id"),
             E::LabelInvalid => Some("label"),

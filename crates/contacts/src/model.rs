@@ -68,7 +68,7 @@ impl Channel {
         }
     }
 
-    /// A person handled it, so it needs a disposition (how it ended).
+    /// A person handled it (everything but system); the panel offers only these.
     pub fn is_worked(self) -> bool {
         self != Channel::System
     }

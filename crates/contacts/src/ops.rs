@@ -43,15 +43,14 @@ async fn record(
 
 /// Logs one contact: checks the customer is live, the account is the customer's, the codes are
 /// active (a sub-reason must belong to the reason), then writes the contact and its audit record.
+/// The disposition may be absent: system contacts have none, and a phone system logging calls
+/// through the API may not know one.
 pub async fn log_contact(
     tx: &mut Tx,
     actor: &Actor,
     new: NewContact,
     now: Timestamp,
 ) -> Result<ContactRow, ContactError> {
-    if new.channel.is_worked() && new.disposition_code.is_none() {
-        return Err(ContactError::DispositionMissing);
-    }
     let sub_reason = new.sub_reason_code.as_ref().map(Code::as_str);
     let disposition = new.disposition_code.as_ref().map(Code::as_str);
     let checks =

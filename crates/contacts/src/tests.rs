@@ -117,6 +117,7 @@ fn every_error_names_a_stable_code_and_its_field() {
         (ContactBody { channel: "fax".into(), ..body.clone() }, "channel_unknown", "channel"),
         (ContactBody { direction: Some("up".into()), ..body.clone() }, "direction_unknown", "direction"),
         (ContactBody { reason_code: "Bad Code".into(), ..body.clone() }, "code_invalid", "reason_code"),
+        (ContactBody { reason_code: " ".into(), ..body.clone() }, "reason_missing", "reason_code"),
         (ContactBody { summary: "x".repeat(4_001), ..body.clone() }, "summary_too_long", "summary"),
         (ContactBody { started_at: Some("soon".into()), ..body.clone() }, "time_invalid", "started_at"),
         (ContactBody { account_id: Some(-1), ..body.clone() }, "id_invalid", "account_id"),
@@ -186,6 +187,8 @@ async fn a_contact_is_logged_with_its_labels_and_audited() -> TestResult {
     assert_eq!(count(&mut tx, "select count(*) from audit").await, audit_before + 1);
     let stored = ops::get_contact(&mut tx, logged.contact_id).await?;
     assert_eq!(stored.disposition_label.as_deref(), Some("Information given"));
+    let open = ops::log_contact(&mut tx, &actor, phone_call(id, "other", None, None), t(0)).await?;
+    assert_eq!((open.disposition_code, open.disposition_label), (None, None), "a disposition is optional");
     assert_eq!(
         (stored.duration_seconds, stored.case_id, stored.summary.as_str()),
         (90, Some(12), "Asked about the bill")
@@ -225,7 +228,6 @@ async fn bad_codes_and_links_are_refused_and_nothing_is_written() -> TestResult 
         (phone_call(id, "high_bill", None, Some("resolved")), "reason_unknown"),
         (phone_call(id, "payment", Some("high_bill"), Some("resolved")), "sub_reason_unknown"),
         (phone_call(id, "payment", None, Some("no_such_disposition")), "disposition_unknown"),
-        (phone_call(id, "payment", None, None), "disposition_missing"),
         (phone_call(999_999, "payment", None, Some("resolved")), "customer_unknown"),
         (with_account, "account_unknown"),
     ];

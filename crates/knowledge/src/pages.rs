@@ -432,7 +432,8 @@ struct PickerQuery {
 /// A select of canned answers that inserts the chosen text into the textarea named by `target`
 /// (app.js does the inserting); loaded by htmx into reply forms such as the case thread.
 async fn answer_picker(State(state): State<AppState>, Query(q): Query<PickerQuery>) -> Result<Html<String>, PageError> {
-    let target: String = q.target.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(64).collect();
+    let target: String =
+        q.target.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').take(64).collect();
     let mut tx = state.db.read().await?;
     let answers = store::search_answers(&mut tx, "", "", BROWSE_LIMIT).await?;
     tx.rollback().await?;

@@ -22,7 +22,7 @@
     }
   }
   tick();
-  setInterval(tick, 1000);
+  setInterval(tick, 250);
   // A panel htmx has just swapped in starts counting at once, not at the next tick.
   document.addEventListener("htmx:load", tick);
 

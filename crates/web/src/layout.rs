@@ -30,6 +30,12 @@ pub const NAV: &[NavEntry] = &[
     },
     NavEntry { section: "Admin", href: "/admin/users", label: "Users", permission: Permission::UsersRead },
     NavEntry { section: "Admin", href: "/admin/sla", label: "SLA and hours", permission: Permission::CasesManage },
+    NavEntry {
+        section: "Admin",
+        href: "/admin/reason-codes",
+        label: "Reason codes",
+        permission: Permission::ContactsManage,
+    },
     NavEntry { section: "Admin", href: "/admin/roles", label: "Roles", permission: Permission::UsersRead },
     NavEntry { section: "Admin", href: "/admin/audit", label: "Audit trail", permission: Permission::AuditRead },
     NavEntry { section: "Admin", href: "/admin/jobs", label: "Jobs", permission: Permission::JobsRead },

@@ -29,6 +29,8 @@ pub fn routes() -> Routes {
         .post("/customers/{customer_id}/alerts", write, add_alert)
         .post("/customers/{customer_id}/alerts/{alert_id}/clear", write, clear_alert)
         .post("/customers/{customer_id}/accounts", write, open_account)
+        .post("/customers/{customer_id}/contact-points", write, add_contact_points)
+        .post("/customers/{customer_id}/merge", Access::Signed(P::CustomersMerge), merge_into)
 }
 
 #[derive(Template)]
@@ -242,6 +244,7 @@ struct ShowPage {
     history: Vec<(String, String, String)>,
     alert_kinds: &'static [&'static str],
     can_write: bool,
+    can_merge: bool,
 }
 
 async fn show_page(
@@ -272,6 +275,7 @@ async fn show_page(
         duplicates,
         alert_kinds: &model::ALERT_KINDS,
         can_write: user.role.permits(Permission::CustomersWrite),
+        can_merge: user.role.permits(Permission::CustomersMerge),
     };
     render(&page)
 }
@@ -347,4 +351,57 @@ async fn open_account(
     ops::open_account(&mut tx, &user.actor(), body.parse()?, state.clock.now()).await?;
     tx.commit().await?;
     Ok(back_to(id).await)
+}
+
+#[derive(Deserialize, Default)]
+struct ContactPointForm {
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    phone_label: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn add_contact_points(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ContactPointForm>,
+) -> Result<Response, PageError> {
+    let phone = some(&form.phone).map(|p| model::PhoneNumber::parse(&p)).transpose()?;
+    let email = some(&form.email).map(|e| model::EmailAddress::parse(&e)).transpose()?;
+    let label = some(&form.phone_label).unwrap_or_else(|| "phone".into()).to_lowercase();
+    let label = model::optional_text(Some(&label), "phone_label")?.unwrap_or_else(|| "phone".into());
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    if let Some(phone) = &phone {
+        ops::add_phone(&mut tx, &user.actor(), id, &label, phone, now).await?;
+    }
+    if let Some(email) = &email {
+        ops::add_email(&mut tx, &user.actor(), id, "email", email, now).await?;
+    }
+    tx.commit().await?;
+    Ok(back_to(id).await)
+}
+
+#[derive(Deserialize, Default)]
+struct MergeForm {
+    #[serde(default)]
+    survivor_id: String,
+}
+
+/// Merges the customer in the path into the survivor named by the form, then shows the survivor.
+async fn merge_into(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<MergeForm>,
+) -> Result<Response, PageError> {
+    let survivor: i64 =
+        form.survivor_id.trim().parse().map_err(|_| CustomerError::ValueUnknown { field: "survivor_id" })?;
+    let mut tx = state.db.begin().await?;
+    ops::merge(&mut tx, &user.actor(), id, survivor, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(back_to(survivor).await)
 }

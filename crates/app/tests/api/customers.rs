@@ -145,6 +145,20 @@ async fn the_customer_screen_shows_alerts_notes_and_history() -> TestResult {
     assert!(page.contains("customer.created"), "history from the audit trail");
     let found = browser.get(app.url("/customers?q=4477")).send().await?.text().await?;
     assert!(found.contains("Maria Lopez"));
+    let add = browser
+        .post(app.url(&format!("/customers/{id}/contact-points")))
+        .form(&[("_csrf", csrf.as_str()), ("phone", "555 777 8899"), ("phone_label", "work"), ("email", "")])
+        .send()
+        .await?;
+    assert_eq!(add.status(), StatusCode::SEE_OTHER);
+    let bad = browser
+        .post(app.url(&format!("/customers/{id}/contact-points")))
+        .form(&[("_csrf", csrf.as_str()), ("phone", "12"), ("phone_label", ""), ("email", "")])
+        .send()
+        .await?;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let by_new_phone = browser.get(app.url("/customers?q=8899")).send().await?.text().await?;
+    assert!(by_new_phone.contains("Maria Lopez"), "the added phone is searchable at once");
     app.stop().await;
     Ok(())
 }

@@ -30,6 +30,7 @@ pub fn routes() -> Routes {
         .post("/customers/{customer_id}/alerts/{alert_id}/clear", write, clear_alert)
         .post("/customers/{customer_id}/accounts", write, open_account)
         .post("/customers/{customer_id}/contact-points", write, add_contact_points)
+        .post("/customers/{customer_id}/agreements/{agreement_id}", write, transition_agreement)
         .post("/customers/{customer_id}/merge", Access::Signed(P::CustomersMerge), merge_into)
 }
 
@@ -404,4 +405,30 @@ async fn merge_into(
     ops::merge(&mut tx, &user.actor(), id, survivor, state.clock.now()).await?;
     tx.commit().await?;
     Ok(back_to(survivor).await)
+}
+
+#[derive(Deserialize, Default)]
+struct TransitionForm {
+    #[serde(default)]
+    status: String,
+}
+
+async fn transition_agreement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path((id, agreement_id)): Path<(i64, i64)>,
+    Form(form): Form<TransitionForm>,
+) -> Result<Response, PageError> {
+    let next = model::AgreementStatus::parse(&form.status).ok_or(CustomerError::ValueUnknown { field: "status" })?;
+    let mut tx = state.db.begin().await?;
+    let agreement = store::find_agreement(&mut tx, agreement_id).await?.ok_or(CustomerError::AgreementNotFound)?;
+    let owner = store::find_account(&mut tx, agreement.account_id).await?.map(|a| a.customer_id);
+    if owner != Some(id) {
+        return Err(CustomerError::AgreementNotFound.into());
+    }
+    let today = state.clock.now().to_offset_date_time().date().to_string();
+    let end = matches!(next, model::AgreementStatus::Stopped | model::AgreementStatus::PendingStop).then_some(today);
+    ops::transition_agreement(&mut tx, &user.actor(), agreement_id, next, end.as_deref(), state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(back_to(id).await)
 }

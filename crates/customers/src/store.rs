@@ -440,6 +440,26 @@ impl AgreementRow {
     pub fn status_label(&self) -> String {
         self.status.replace('_', " ")
     }
+
+    /// The moves the state machine allows from here, as (status code, button label).
+    pub fn next_statuses(&self) -> Vec<(&'static str, &'static str)> {
+        use crate::model::AgreementStatus as S;
+        let Some(current) = S::parse(&self.status) else { return Vec::new() };
+        let label = |s: S| match s {
+            S::Active => {
+                if current == S::PendingStop {
+                    "Keep service"
+                } else {
+                    "Start service"
+                }
+            }
+            S::PendingStop => "Request stop",
+            S::Stopped => "Stop service",
+            S::Cancelled => "Cancel",
+            S::PendingStart => "Pending start",
+        };
+        S::ALL.into_iter().filter(|s| current.can_become(*s)).map(|s| (s.code(), label(s))).collect()
+    }
 }
 
 pub struct AgreementFields<'a> {

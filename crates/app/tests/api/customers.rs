@@ -283,3 +283,63 @@ async fn only_leads_and_above_may_merge() -> TestResult {
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn service_starts_and_stops_from_the_customer_screen() -> TestResult {
+    let app = spawn_app().await;
+    app.add_user("gwen", Role::BillingClerk).await?;
+    let token = app.token("gwen").await?;
+    let view: Value =
+        app.api.post(app.url("/api/v1/customers")).bearer_auth(&token).json(&maria()).send().await?.json().await?;
+    let id = view["customer"]["customer_id"].as_i64().ok_or("id")?;
+    let account: Value = app
+        .api
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&token)
+        .json(&json!({"customer_id": id}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let premise_body = json!({"address": {"line1": "12 Elm St", "city": "Springfield", "postal_code": "62701"}});
+    let premise: Value =
+        app.api.post(app.url("/api/v1/premises")).bearer_auth(&token).json(&premise_body).send().await?.json().await?;
+    let meter = json!({"meter_number": "E-100200", "service_type": "electric", "installed_on": "2024-05-01"});
+    let installed = app
+        .api
+        .post(app.url(&format!("/api/v1/premises/{}/meters", premise["premise_id"])))
+        .bearer_auth(&token)
+        .json(&meter)
+        .send()
+        .await?;
+    assert_eq!(installed.status(), StatusCode::CREATED);
+    let agreement_body = json!({
+        "account_id": account["account_id"], "premise_id": premise["premise_id"], "service_type": "electric",
+        "rate_code": "E-RES-1", "start_date": "2025-01-01"
+    });
+    let agreement: Value = app
+        .api
+        .post(app.url("/api/v1/service-agreements"))
+        .bearer_auth(&token)
+        .json(&agreement_body)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(agreement["status"], "pending_start");
+    let browser = app.browser();
+    let csrf = app.sign_in(&browser, "gwen").await?;
+    let page = browser.get(app.url(&format!("/customers/{id}"))).send().await?.text().await?;
+    assert!(page.contains("Start service") && page.contains("Cancel"), "the allowed moves are offered");
+    let path = format!("/customers/{id}/agreements/{}", agreement["agreement_id"]);
+    let started = browser.post(app.url(&path)).form(&[("_csrf", csrf.as_str()), ("status", "active")]).send().await?;
+    assert_eq!(started.status(), StatusCode::SEE_OTHER);
+    let refused =
+        browser.post(app.url(&path)).form(&[("_csrf", csrf.as_str()), ("status", "pending_start")]).send().await?;
+    assert_eq!(refused.status(), StatusCode::CONFLICT, "the state machine refuses going back");
+    let found: Value =
+        app.api.get(app.url("/api/v1/search?q=e-100200")).bearer_auth(&token).send().await?.json().await?;
+    assert!(found.to_string().contains(&format!("/customers/{id}")), "found by meter number");
+    app.stop().await;
+    Ok(())
+}

@@ -37,7 +37,8 @@ pub enum Command {
     User(UserCommand),
     /// Load the demo data set into an empty database.
     Demo {
-        /// How many demo customers to make.
+        /// How many demo customers to make; above 5,000 a bulk loader writes them (with about five
+        /// contacts and one case each, and no audit records).
         #[arg(long, default_value_t = 1_000)]
         customers: u64,
     },
@@ -239,7 +240,11 @@ async fn load_demo(db: &Db, clock: &dyn Clock, customer_count: u64) -> Result<()
     bar.set_message("customers");
     bar.set_length(customer_count);
     bar.set_position(0);
-    crate::demo_customers::load(db, clock, customer_count, &|done| bar.set_position(done)).await?;
+    if customer_count > crate::demo_bulk::BULK_THRESHOLD {
+        crate::demo_bulk::load(db, clock, customer_count, &|done| bar.set_position(done)).await?;
+    } else {
+        crate::demo_customers::load(db, clock, customer_count, &|done| bar.set_position(done)).await?;
+    }
     bar.finish();
     println!("Demo sign-ins (username / password / role):");
     for s in sign_ins {

@@ -11,6 +11,7 @@ pub mod cli;
 mod cli_user;
 pub mod config;
 pub mod demo;
+pub mod demo_bulk;
 pub mod demo_customers;
 pub mod openapi;
 pub mod server;

@@ -506,37 +506,52 @@ pub struct ScanOutcome {
 }
 
 /// The SLA job: flags running clocks that are about to breach, and escalates those breached
-/// (priority raised one step, a thread event and an audit record).
+/// (priority raised one step, a thread event and an audit record). Clocks are read in read
+/// transactions and only the cases that change are written, so the single writer is held briefly
+/// and already-breached cases are not looked at again.
 pub async fn sla_scan(db: &Db, now: Timestamp) -> Result<ScanOutcome, CaseError> {
-    const BATCH: i64 = 500;
+    const BATCH: i64 = 2_000;
     let actor = Actor::system("sla");
     let mut outcome = ScanOutcome::default();
+    let mut policies: std::collections::HashMap<String, (BusinessCalendar, i64, i64)> =
+        std::collections::HashMap::new();
     let mut after = 0;
     loop {
-        let mut tx = db.begin().await?;
+        let mut tx = db.read().await?;
         let batch = store::running_clocks(&mut tx, after, BATCH).await?;
-        let Some(last) = batch.last() else {
-            tx.rollback().await?;
-            break;
-        };
-        after = last.case_id;
+        let mut changes = Vec::new();
         for case in &batch {
             outcome.checked += 1;
-            let (calendar, first_target, resolution_target) = sla_for(&mut tx, &case.priority).await?;
+            if !policies.contains_key(&case.priority) {
+                let sla = sla_for(&mut tx, &case.priority).await?;
+                policies.insert(case.priority.clone(), sla);
+            }
+            let Some((calendar, first_target, resolution_target)) = policies.get(&case.priority) else { continue };
             let resolution = case
                 .resolution_due_at
-                .map(|d| SlaState::of(remaining(&calendar, now, Timestamp(d)), resolution_target));
+                .map(|d| SlaState::of(remaining(calendar, now, Timestamp(d)), *resolution_target));
             let first = match (case.first_response_at, case.first_response_due_at) {
-                (None, Some(d)) => Some(SlaState::of(remaining(&calendar, now, Timestamp(d)), first_target)),
+                (None, Some(d)) => Some(SlaState::of(remaining(calendar, now, Timestamp(d)), *first_target)),
                 _ => None,
             };
             let state = [resolution, first].into_iter().flatten().max_by_key(|s| *s as u8).unwrap_or(SlaState::OnTrack);
-            if state.code() == case.sla_state {
+            if state.code() != case.sla_state {
+                changes.push((case.case_id, case.sla_state.clone(), case.priority.clone(), state));
+            }
+        }
+        tx.rollback().await?;
+        let Some(last) = batch.last() else { break };
+        after = last.case_id;
+        if changes.is_empty() {
+            continue;
+        }
+        let mut tx = db.begin().await?;
+        for (case_id, seen, priority, state) in changes {
+            let priority = Priority::parse(&priority).unwrap_or(Priority::Normal);
+            let priority = if state == SlaState::Breached { priority.raised() } else { priority };
+            if !store::set_sla_state(&mut tx, case_id, &seen, state.code(), priority.code()).await? {
                 continue;
             }
-            let priority = Priority::parse(&case.priority).unwrap_or(Priority::Normal);
-            let priority = if state == SlaState::Breached { priority.raised() } else { priority };
-            store::set_sla_state(&mut tx, case.case_id, state.code(), priority.code()).await?;
             let text = match state {
                 SlaState::Breached => {
                     outcome.newly_breached += 1;
@@ -548,9 +563,8 @@ pub async fn sla_scan(db: &Db, now: Timestamp) -> Result<ScanOutcome, CaseError>
                 }
                 SlaState::OnTrack => "SLA back on track".to_string(),
             };
-            event(&mut tx, &actor, case.case_id, &text, now).await?;
-            record(&mut tx, &actor, "case.sla_changed", case.case_id, json!({ "sla_state": state.code() }), now)
-                .await?;
+            event(&mut tx, &actor, case_id, &text, now).await?;
+            record(&mut tx, &actor, "case.sla_changed", case_id, json!({ "sla_state": state.code() }), now).await?;
         }
         tx.commit().await?;
     }

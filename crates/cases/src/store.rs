@@ -156,7 +156,7 @@ pub async fn running_clocks(tx: &mut Tx, after: i64, limit: i64) -> Result<Vec<C
         CaseRow,
         select_cases!(
             "where status in ('new', 'open', 'pending_internal') and sla_paused_remaining is null
-               and case_id > $1 order by case_id limit $2"
+               and sla_state <> 'breached' and case_id > $1 order by case_id limit $2"
         ),
         after,
         limit
@@ -205,9 +205,20 @@ pub async fn set_clock(tx: &mut Tx, id: i64, due: Option<i64>, paused_remaining:
     Ok(())
 }
 
-pub async fn set_sla_state(tx: &mut Tx, id: i64, state: &str, priority: &str) -> Result<()> {
-    db::execute!(tx, "update support_case set sla_state = $1, priority = $2 where case_id = $3", state, priority, id)?;
-    Ok(())
+/// Sets the SLA state only if the case still has the state and running clock the scan saw;
+/// returns whether it did.
+pub async fn set_sla_state(tx: &mut Tx, id: i64, seen: &str, state: &str, priority: &str) -> Result<bool> {
+    let rows = db::execute!(
+        tx,
+        "update support_case set sla_state = $1, priority = $2
+         where case_id = $3 and sla_state = $4 and sla_paused_remaining is null
+           and status in ('new', 'open', 'pending_internal')",
+        state,
+        priority,
+        id,
+        seen
+    )?;
+    Ok(rows == 1)
 }
 
 pub async fn set_first_response(tx: &mut Tx, id: i64, now: Timestamp) -> Result<()> {
@@ -701,7 +712,7 @@ pub async fn search(tx: &mut Tx, terms: &[String], limit: i64) -> Result<Vec<Cas
             db::fetch_all!(
                 tx,
                 (i64,),
-                "select rowid from case_search where case_search match $1 order by rank limit $2",
+                "select rowid from case_search where case_search match $1 order by rowid desc limit $2",
                 expression,
                 limit
             )?

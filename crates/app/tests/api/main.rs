@@ -10,6 +10,7 @@ mod cli;
 mod contacts;
 mod csrf;
 mod customers;
+mod demo_bulk;
 mod idempotency;
 mod knowledge;
 mod operations;

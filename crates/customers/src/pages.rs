@@ -30,6 +30,8 @@ pub fn routes() -> Routes {
         .post("/customers/{customer_id}/alerts/{alert_id}/clear", write, clear_alert)
         .post("/customers/{customer_id}/accounts", write, open_account)
         .post("/customers/{customer_id}/contact-points", write, add_contact_points)
+        .post("/customers/{customer_id}/edit", write, edit_customer)
+        .post("/customers/{customer_id}/service", write, start_service)
         .post("/customers/{customer_id}/agreements/{agreement_id}", write, transition_agreement)
         .post("/customers/{customer_id}/merge", Access::Signed(P::CustomersMerge), merge_into)
 }
@@ -246,6 +248,8 @@ struct ShowPage {
     alert_kinds: &'static [&'static str],
     can_write: bool,
     can_merge: bool,
+    channels: &'static [&'static str],
+    service_types: &'static [&'static str],
 }
 
 async fn show_page(
@@ -277,6 +281,8 @@ async fn show_page(
         alert_kinds: &model::ALERT_KINDS,
         can_write: user.role.permits(Permission::CustomersWrite),
         can_merge: user.role.permits(Permission::CustomersMerge),
+        channels: &model::CHANNELS,
+        service_types: &model::SERVICE_TYPES,
     };
     render(&page)
 }
@@ -429,6 +435,111 @@ async fn transition_agreement(
     let today = state.clock.now().to_offset_date_time().date().to_string();
     let end = matches!(next, model::AgreementStatus::Stopped | model::AgreementStatus::PendingStop).then_some(today);
     ops::transition_agreement(&mut tx, &user.actor(), agreement_id, next, end.as_deref(), state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(back_to(id).await)
+}
+
+#[derive(Deserialize, Default)]
+struct EditForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    business_name: String,
+    #[serde(default)]
+    contact_person: String,
+    #[serde(default)]
+    preferred_language: String,
+    #[serde(default)]
+    preferred_channel: String,
+    do_not_call: Option<String>,
+    do_not_email: Option<String>,
+    do_not_mail: Option<String>,
+}
+
+async fn edit_customer(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<EditForm>,
+) -> Result<Response, PageError> {
+    let body = CustomerBody {
+        kind: form.kind.clone(),
+        first_name: some(&form.first_name),
+        last_name: some(&form.last_name),
+        business_name: some(&form.business_name),
+        contact_person: some(&form.contact_person),
+        preferred_language: some(&form.preferred_language),
+        preferred_channel: some(&form.preferred_channel),
+        do_not_call: form.do_not_call.is_some(),
+        do_not_email: form.do_not_email.is_some(),
+        do_not_mail: form.do_not_mail.is_some(),
+        ..Default::default()
+    };
+    let (name, preferences) = (body.name()?, body.preferences()?);
+    let mut tx = state.db.begin().await?;
+    ops::update_customer(&mut tx, &user.actor(), id, name, preferences, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(back_to(id).await)
+}
+
+#[derive(Deserialize, Default)]
+struct ServiceForm {
+    #[serde(default)]
+    account_id: String,
+    #[serde(default)]
+    line1: String,
+    #[serde(default)]
+    city: String,
+    #[serde(default)]
+    postal_code: String,
+    #[serde(default)]
+    service_type: String,
+    #[serde(default)]
+    rate_code: String,
+    #[serde(default)]
+    meter_number: String,
+    #[serde(default)]
+    start_date: String,
+}
+
+/// Requests service at an address for one of the customer's accounts: the premise (and meter,
+/// if given) is added and a pending-start agreement opened, all in one transaction.
+async fn start_service(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ServiceForm>,
+) -> Result<Response, PageError> {
+    let account_id: i64 = form.account_id.trim().parse().map_err(|_| CustomerError::AccountNotFound)?;
+    let address = model::PostalAddress::parse(&form.line1, None, &form.city, None, &form.postal_code, None)?;
+    let service_type = model::one_of(&form.service_type, &model::SERVICE_TYPES, "service_type")?;
+    let rate_code = model::optional_text(Some(&form.rate_code), "rate_code")?
+        .ok_or(CustomerError::TextInvalid { field: "rate_code" })?;
+    let start_date = model::parse_date(&form.start_date, "start_date")?;
+    let meter = model::optional_text(Some(&form.meter_number), "meter_number")?;
+    let now = state.clock.now();
+    let mut tx = state.db.begin().await?;
+    let owner = store::find_account(&mut tx, account_id).await?.map(|a| a.customer_id);
+    if owner != Some(id) {
+        return Err(CustomerError::AccountNotFound.into());
+    }
+    let premise = ops::add_premise(&mut tx, &user.actor(), "residential", &address, now).await?;
+    if let Some(meter) = meter {
+        ops::add_meter(&mut tx, &user.actor(), premise.premise_id, &meter, &service_type, &start_date, now).await?;
+    }
+    let new = ops::NewAgreement {
+        account_id,
+        premise_id: premise.premise_id,
+        service_type,
+        rate_code,
+        start_date,
+        end_date: None,
+    };
+    ops::start_agreement(&mut tx, &user.actor(), new, now).await?;
     tx.commit().await?;
     Ok(back_to(id).await)
 }

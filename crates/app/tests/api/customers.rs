@@ -343,3 +343,64 @@ async fn service_starts_and_stops_from_the_customer_screen() -> TestResult {
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_clerk_edits_details_and_requests_service_from_the_screen() -> TestResult {
+    let app = spawn_app().await;
+    app.add_user("hugo", Role::Agent1).await?;
+    let token = app.token("hugo").await?;
+    let view: Value =
+        app.api.post(app.url("/api/v1/customers")).bearer_auth(&token).json(&maria()).send().await?.json().await?;
+    let id = view["customer"]["customer_id"].as_i64().ok_or("id")?;
+    let account: Value = app
+        .api
+        .post(app.url("/api/v1/accounts"))
+        .bearer_auth(&token)
+        .json(&json!({"customer_id": id}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let browser = app.browser();
+    let csrf = app.sign_in(&browser, "hugo").await?;
+    let edit = [
+        ("_csrf", csrf.as_str()),
+        ("kind", "person"),
+        ("first_name", "María"),
+        ("last_name", "López Ruiz"),
+        ("preferred_language", "es"),
+        ("preferred_channel", "email"),
+        ("do_not_call", "true"),
+    ];
+    assert_eq!(
+        browser.post(app.url(&format!("/customers/{id}/edit"))).form(&edit).send().await?.status(),
+        StatusCode::SEE_OTHER
+    );
+    let bad_edit = [("_csrf", csrf.as_str()), ("kind", "person"), ("first_name", ""), ("last_name", "")];
+    let refused = browser.post(app.url(&format!("/customers/{id}/edit"))).form(&bad_edit).send().await?;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let account_id = account["account_id"].to_string();
+    let service = [
+        ("_csrf", csrf.as_str()),
+        ("account_id", account_id.as_str()),
+        ("line1", "9 Mill Rd"),
+        ("city", "Madison"),
+        ("postal_code", "53703"),
+        ("service_type", "water"),
+        ("rate_code", "W-RES-2"),
+        ("meter_number", "W-7781"),
+        ("start_date", "2026-12-01"),
+    ];
+    let requested = browser.post(app.url(&format!("/customers/{id}/service"))).form(&service).send().await?;
+    assert_eq!(requested.status(), StatusCode::SEE_OTHER);
+    let after: Value =
+        app.api.get(app.url(&format!("/api/v1/customers/{id}"))).bearer_auth(&token).send().await?.json().await?;
+    assert_eq!(after["customer"]["display_name"], "María López Ruiz");
+    assert_eq!(after["customer"]["do_not_call"], true);
+    assert_eq!(after["agreements"][0]["status"], "pending_start");
+    assert_eq!(after["agreements"][0]["rate_code"], "W-RES-2");
+    let found: Value = app.api.get(app.url("/api/v1/search?q=w-7781")).bearer_auth(&token).send().await?.json().await?;
+    assert!(found.to_string().contains(&format!("/customers/{id}")), "found by the new meter");
+    app.stop().await;
+    Ok(())
+}

@@ -34,6 +34,8 @@ pub fn routes() -> Routes {
         .get("/knowledge/scripts/{script_id}", read, script_page)
         .get("/knowledge/answers", read, answers_page)
         .get("/knowledge/answers/picker", read, answer_picker)
+        .get("/cases/{case_id}/articles", read, case_articles)
+        .post("/cases/{case_id}/articles", Access::Signed(Permission::CasesWork), link_case_post)
         .get("/knowledge/{article_id}", read, show_page)
         .get("/knowledge/{article_id}/edit", manage, edit_page)
         .post("/knowledge/{article_id}/edit", manage, edit)
@@ -460,4 +462,47 @@ async fn answers_page(
     let page =
         AnswersPage { chrome: Chrome::new("Canned answers", Some(&user), "/knowledge", partial), query: q.q, answers };
     render(&page)
+}
+
+#[derive(Template)]
+#[template(path = "knowledge/case_articles.html")]
+struct CaseArticles {
+    case_id: i64,
+    csrf: String,
+    query: String,
+    linked: Vec<crate::store::ArticleRow>,
+    hits: Vec<crate::search::ArticleHit>,
+}
+
+/// The articles linked to a case and a finder to link more, as a fragment for the case page.
+async fn case_articles(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_id): Path<i64>,
+    Query(q): Query<ListQuery>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.db.read().await?;
+    let linked = store::articles_for_case(&mut tx, case_id).await?;
+    let hits = if q.q.trim().is_empty() { Vec::new() } else { crate::search::find(&mut tx, &q.q, true, 5).await? };
+    tx.rollback().await?;
+    render(&CaseArticles { case_id, csrf: user.csrf_token().to_string(), query: q.q, linked, hits })
+}
+
+#[derive(Deserialize, Default)]
+struct LinkForm {
+    #[serde(default)]
+    article_id: String,
+}
+
+async fn link_case_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(case_id): Path<i64>,
+    Form(form): Form<LinkForm>,
+) -> Result<Response, PageError> {
+    let article_id: i64 = form.article_id.trim().parse().map_err(|_| KnowledgeError::ArticleNotFound)?;
+    let mut tx = state.db.begin().await?;
+    ops::link_case(&mut tx, &user.actor(), article_id, case_id, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/cases/{case_id}")).into_response())
 }

@@ -295,3 +295,50 @@ async fn the_case_screens_work_for_an_agent_and_a_lead() -> TestResult {
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn an_article_that_helped_is_linked_from_the_case_page() -> TestResult {
+    let app = spawn_app().await;
+    let lead = app.user_with_token("kay-lead", Role::Lead).await?;
+    app.add_user("lou-agent", Role::Agent1).await?;
+    let article =
+        json!({"title": "Reading a smart meter", "body": "Press the **display** button twice.", "category": "meters"});
+    let created: Value =
+        app.api.post(app.url("/api/v1/articles")).bearer_auth(&lead).json(&article).send().await?.json().await?;
+    let article_id = created["article_id"].as_i64().ok_or("article id")?;
+    let published =
+        app.api.post(app.url(&format!("/api/v1/articles/{article_id}/publish"))).bearer_auth(&lead).send().await?;
+    assert!(published.status().is_success());
+    let case: Value = app
+        .api
+        .post(app.url("/api/v1/cases"))
+        .bearer_auth(&lead)
+        .json(&json!({"subject": "Cannot read my meter", "category": "service"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let case_id = case["case_id"].as_i64().ok_or("case id")?;
+    let browser = app.browser();
+    let csrf = app.sign_in(&browser, "lou-agent").await?;
+    let fragment =
+        browser.get(app.url(&format!("/cases/{case_id}/articles?q=smart+meter"))).send().await?.text().await?;
+    assert!(fragment.contains("Reading a smart meter"), "the finder suggests the article");
+    let linked = browser
+        .post(app.url(&format!("/cases/{case_id}/articles")))
+        .form(&[("_csrf", csrf.as_str()), ("article_id", article_id.to_string().as_str())])
+        .send()
+        .await?;
+    assert_eq!(linked.status(), StatusCode::SEE_OTHER);
+    let cases: Value = app
+        .api
+        .get(app.url(&format!("/api/v1/articles/{article_id}/cases")))
+        .bearer_auth(&lead)
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert!(cases.to_string().contains(&format!("\"case_id\":{case_id}")), "{cases}");
+    app.stop().await;
+    Ok(())
+}

@@ -33,6 +33,8 @@ pub fn routes() -> Routes {
         .get("/knowledge/scripts", read, scripts_page)
         .get("/knowledge/scripts/{script_id}", read, script_page)
         .get("/knowledge/answers", read, answers_page)
+        .post("/knowledge/answers", manage, create_answer_post)
+        .post("/knowledge/scripts", manage, create_script_post)
         .get("/knowledge/answers/picker", read, answer_picker)
         .get("/cases/{case_id}/articles", read, case_articles)
         .post("/cases/{case_id}/articles", Access::Signed(Permission::CasesWork), link_case_post)
@@ -366,6 +368,8 @@ async fn archive(State(state): State<AppState>, user: CurrentUser, Path(id): Pat
 struct ScriptsPage {
     chrome: Chrome,
     scripts: Vec<ScriptRow>,
+    can_manage: bool,
+    error: Option<String>,
 }
 
 async fn scripts_page(
@@ -376,7 +380,13 @@ async fn scripts_page(
     let mut tx = state.db.read().await?;
     let scripts = store::list_scripts(&mut tx, 0, BROWSE_LIMIT).await?;
     tx.rollback().await?;
-    render(&ScriptsPage { chrome: Chrome::new("Call scripts", Some(&user), "/knowledge", partial), scripts })
+    let can_manage = user.role.permits(Permission::KnowledgeManage);
+    render(&ScriptsPage {
+        chrome: Chrome::new("Call scripts", Some(&user), "/knowledge", partial),
+        scripts,
+        can_manage,
+        error: None,
+    })
 }
 
 #[derive(Template)]
@@ -448,6 +458,8 @@ struct AnswersPage {
     chrome: Chrome,
     query: String,
     answers: Vec<AnswerRow>,
+    can_manage: bool,
+    error: Option<String>,
 }
 
 async fn answers_page(
@@ -459,9 +471,106 @@ async fn answers_page(
     let mut tx = state.db.read().await?;
     let answers = store::search_answers(&mut tx, q.q.trim(), "", BROWSE_LIMIT).await?;
     tx.rollback().await?;
-    let page =
-        AnswersPage { chrome: Chrome::new("Canned answers", Some(&user), "/knowledge", partial), query: q.q, answers };
-    render(&page)
+    let can_manage = user.role.permits(Permission::KnowledgeManage);
+    let chrome = Chrome::new("Canned answers", Some(&user), "/knowledge", partial);
+    render(&AnswersPage { chrome, query: q.q, answers, can_manage, error: None })
+}
+
+fn form_error(error: KnowledgeError) -> Result<(StatusCode, String), PageError> {
+    let status = web::Problem::status(&error);
+    if status.is_server_error() {
+        return Err(error.into());
+    }
+    Ok((
+        status,
+        match web::Problem::field(&error) {
+            Some(field) => format!("{}: {error}", field.replace('_', " ")),
+            None => error.to_string(),
+        },
+    ))
+}
+
+#[derive(Deserialize, Default)]
+struct AnswerForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    category: String,
+    #[serde(default)]
+    body: String,
+}
+
+async fn create_answer_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<AnswerForm>,
+) -> Result<Response, PageError> {
+    let outcome = async {
+        let draft = model::AnswerDraft::parse(&form.name, &form.category, &form.body)?;
+        let mut tx = state.db.begin().await?;
+        ops::create_answer(&mut tx, &user.actor(), &draft, state.clock.now()).await?;
+        tx.commit().await?;
+        Ok::<(), KnowledgeError>(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => Ok(Redirect::to("/knowledge/answers").into_response()),
+        Err(e) => {
+            let (status, text) = form_error(e)?;
+            let mut tx = state.db.read().await?;
+            let answers = store::search_answers(&mut tx, "", "", BROWSE_LIMIT).await?;
+            tx.rollback().await?;
+            let chrome = Chrome::new("Canned answers", Some(&user), "/knowledge", false);
+            let page = AnswersPage { chrome, query: String::new(), answers, can_manage: true, error: Some(text) };
+            Ok((status, render(&page)?).into_response())
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+struct ScriptForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    steps: String,
+}
+
+async fn create_script_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Form(form): Form<ScriptForm>,
+) -> Result<Response, PageError> {
+    let outcome = async {
+        let steps = form
+            .steps
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|line| {
+                let (prompt, expected) = line.split_once('|').map_or((line, None), |(p, e)| (p, Some(e)));
+                model::ScriptStep::parse(prompt, expected, None)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let description = Some(form.description.as_str()).filter(|d| !d.trim().is_empty());
+        let draft = model::ScriptDraft::parse(&form.name, description, steps)?;
+        let mut tx = state.db.begin().await?;
+        let view = ops::create_script(&mut tx, &user.actor(), &draft, state.clock.now()).await?;
+        tx.commit().await?;
+        Ok::<ScriptView, KnowledgeError>(view)
+    }
+    .await;
+    match outcome {
+        Ok(view) => Ok(Redirect::to(&format!("/knowledge/scripts/{}", view.script.script_id)).into_response()),
+        Err(e) => {
+            let (status, text) = form_error(e)?;
+            let mut tx = state.db.read().await?;
+            let scripts = store::list_scripts(&mut tx, 0, BROWSE_LIMIT).await?;
+            tx.rollback().await?;
+            let chrome = Chrome::new("Call scripts", Some(&user), "/knowledge", false);
+            Ok((status, render(&ScriptsPage { chrome, scripts, can_manage: true, error: Some(text) })?).into_response())
+        }
+    }
 }
 
 #[derive(Template)]

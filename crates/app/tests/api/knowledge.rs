@@ -320,3 +320,46 @@ async fn articles_are_listed_by_category_and_tag_a_page_at_a_time() -> TestResul
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn leads_add_canned_answers_and_scripts_from_the_screens_and_agents_insert_them() -> TestResult {
+    let app = testkit::spawn_app().await;
+    app.add_user("lea-lead", kernel::Role::Lead).await?;
+    let lead = app.browser();
+    let csrf = app.sign_in(&lead, "lea-lead").await?;
+    let answer = [
+        ("_csrf", csrf.as_str()),
+        ("name", "Payment received"),
+        ("category", "billing"),
+        ("body", "We received your payment, thank you."),
+    ];
+    let added = lead.post(app.url("/knowledge/answers")).form(&answer).send().await?;
+    assert_eq!(added.status(), reqwest::StatusCode::SEE_OTHER);
+    let empty = lead
+        .post(app.url("/knowledge/answers"))
+        .form(&[("_csrf", csrf.as_str()), ("name", ""), ("category", "x"), ("body", "y")])
+        .send()
+        .await?;
+    assert_eq!(empty.status(), reqwest::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.text().await?.contains("name:"), "the field is named");
+    let script = [
+        ("_csrf", csrf.as_str()),
+        ("name", "Move-out call"),
+        ("description", "Stopping service"),
+        ("steps", "Confirm the service address | Customer reads it back\nAsk for the final-read date\n"),
+    ];
+    let created = lead.post(app.url("/knowledge/scripts")).form(&script).send().await?;
+    assert_eq!(created.status(), reqwest::StatusCode::SEE_OTHER);
+    let location = created.headers()["location"].to_str()?.to_string();
+    let page = lead.get(app.url(&location)).send().await?.text().await?;
+    assert!(page.contains("Confirm the service address"));
+    app.add_user("abe-agent", kernel::Role::Agent1).await?;
+    let agent = app.browser();
+    app.sign_in(&agent, "abe-agent").await?;
+    let picker = agent.get(app.url("/knowledge/answers/picker?target=thread-body")).send().await?.text().await?;
+    assert!(picker.contains("data-insert-into=\"thread-body\"") && picker.contains("We received your payment"));
+    let forbidden = agent.post(app.url("/knowledge/answers")).form(&[("_csrf", "x"), ("name", "n")]).send().await?;
+    assert_eq!(forbidden.status(), reqwest::StatusCode::FORBIDDEN);
+    app.stop().await;
+    Ok(())
+}

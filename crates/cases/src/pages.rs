@@ -46,20 +46,6 @@ pub fn routes() -> Routes {
         .post("/admin/sla/reopen", manage, reopen_post)
 }
 
-fn message(error: CaseError) -> Result<(StatusCode, String), PageError> {
-    let status = web::Problem::status(&error);
-    if status.is_server_error() {
-        return Err(error.into());
-    }
-    Ok((
-        status,
-        match web::Problem::field(&error) {
-            Some(field) => format!("{}: {error}", field.replace('_', " ")),
-            None => error.to_string(),
-        },
-    ))
-}
-
 pub struct QueueLine {
     pub queue_id: i64,
     pub name: String,
@@ -227,7 +213,7 @@ async fn create(
     match outcome {
         Ok(case) => Ok(Redirect::to(&format!("/cases/{}", case.case_id)).into_response()),
         Err(e) => {
-            let (status, text) = message(e)?;
+            let (status, text) = web::form_message(e)?;
             render_new(&state, &user, false, form, Some(text), status).await
         }
     }
@@ -320,7 +306,7 @@ where
         }
         Err(e) => {
             tx.rollback().await?;
-            let (status, text) = message(e)?;
+            let (status, text) = web::form_message(e)?;
             render_case(state, user, id, false, Some(text), status).await
         }
     }
@@ -503,7 +489,7 @@ async fn create_queue_post(
     match outcome {
         Ok(()) => Ok(Redirect::to("/queues").into_response()),
         Err(e) => {
-            let (status, text) = message(e)?;
+            let (status, text) = web::form_message(e)?;
             let mut tx = state.db.read().await?;
             let queues = queue_lines(&mut tx).await?;
             tx.rollback().await?;

@@ -297,13 +297,6 @@ async fn timeline_page(
     render(&page)
 }
 
-fn message(error: &ContactError) -> String {
-    match web::Problem::field(error) {
-        Some(field) => format!("{}: {error}", field.replace('_', " ")),
-        None => error.to_string(),
-    }
-}
-
 /// Logs the panel's contact. For htmx: the refreshed timeline, plus a fresh panel out of band
 /// (its timer restarts); on bad input, the panel again with the error, swapped over itself.
 /// Without htmx: back to the customer page, or the timeline page with the error.
@@ -349,7 +342,7 @@ async fn log_contact(
         }
         (Some(e), true) => {
             let mut panel = build_panel(&mut tx, &user, customer_id, &form, now).await?;
-            panel.error = Some(message(&e));
+            panel.error = Some(web::field_message(&e));
             let mut response = render(&panel)?.into_response();
             let headers = response.headers_mut();
             headers.insert("hx-retarget", HeaderValue::from_static("#contact-panel"));
@@ -358,7 +351,7 @@ async fn log_contact(
         }
         (Some(e), false) => {
             let mut panel = build_panel(&mut tx, &user, customer_id, &form, now).await?;
-            panel.error = Some(message(&e));
+            panel.error = Some(web::field_message(&e));
             let page = full_page(&mut tx, &user, customer_id, Some(panel), None).await?;
             (web::Problem::status(&e), render(&page)?).into_response()
         }
@@ -453,7 +446,7 @@ async fn admin_action(
             if status.is_server_error() {
                 return Err(e.into());
             }
-            let page = admin_view(&state, &user, false, Some(message(&e))).await?;
+            let page = admin_view(&state, &user, false, Some(web::field_message(&e))).await?;
             Ok((status, render(&page)?).into_response())
         }
     }

@@ -10,7 +10,6 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use db::audit::{self, AuditFilter};
-use http::StatusCode;
 use kernel::{PageRequest, Permission, Timestamp};
 use serde::Deserialize;
 use web::extract::{HtmxPartial, Path, Query};
@@ -169,18 +168,6 @@ impl NewForm {
     }
 }
 
-fn message(error: CustomerError) -> Result<(StatusCode, String), PageError> {
-    let status = web::Problem::status(&error);
-    if status.is_server_error() {
-        return Err(error.into());
-    }
-    let text = match web::Problem::field(&error) {
-        Some(field) => format!("{}: {error}", field.replace('_', " ")),
-        None => error.to_string(),
-    };
-    Ok((status, text))
-}
-
 async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -219,7 +206,7 @@ async fn create(
     match outcome {
         Ok(id) => Ok(Redirect::to(&format!("/customers/{id}")).into_response()),
         Err(e) => {
-            let (status, text) = message(e)?;
+            let (status, text) = web::form_message(e)?;
             let page = NewPage {
                 chrome: Chrome::new("New customer", Some(&user), "/customers", false),
                 form,

@@ -11,7 +11,6 @@ use askama::Template;
 use axum::Form;
 use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use http::StatusCode;
 use kernel::{Permission, Timestamp};
 use serde::Deserialize;
 use web::extract::{HtmxPartial, Path, Query};
@@ -161,18 +160,6 @@ struct FormPage {
     error: Option<String>,
 }
 
-fn message(error: KnowledgeError) -> Result<(StatusCode, String), PageError> {
-    let status = web::Problem::status(&error);
-    if status.is_server_error() {
-        return Err(error.into());
-    }
-    let text = match web::Problem::field(&error) {
-        Some(field) => format!("{}: {error}", field.replace('_', " ")),
-        None => error.to_string(),
-    };
-    Ok((status, text))
-}
-
 async fn new_page(user: CurrentUser, HtmxPartial(partial): HtmxPartial) -> Result<Html<String>, PageError> {
     let page = FormPage {
         chrome: Chrome::new("New article", Some(&user), "/knowledge", partial),
@@ -202,7 +189,7 @@ async fn create(
     match outcome {
         Ok(id) => Ok(Redirect::to(&format!("/knowledge/{id}")).into_response()),
         Err(e) => {
-            let (status, text) = message(e)?;
+            let (status, text) = web::form_message(e)?;
             let page = FormPage {
                 chrome: Chrome::new("New article", Some(&user), "/knowledge", false),
                 heading: "New article".into(),
@@ -264,7 +251,7 @@ async fn edit(
         Ok(()) => Ok(Redirect::to(&format!("/knowledge/{id}")).into_response()),
         Err(KnowledgeError::ArticleNotFound) => Err(KnowledgeError::ArticleNotFound.into()),
         Err(e) => {
-            let (status, text) = message(e)?;
+            let (status, text) = web::form_message(e)?;
             let page = FormPage {
                 chrome: Chrome::new("Edit article", Some(&user), "/knowledge", false),
                 heading: "Edit article".into(),
@@ -476,20 +463,6 @@ async fn answers_page(
     render(&AnswersPage { chrome, query: q.q, answers, can_manage, error: None })
 }
 
-fn form_error(error: KnowledgeError) -> Result<(StatusCode, String), PageError> {
-    let status = web::Problem::status(&error);
-    if status.is_server_error() {
-        return Err(error.into());
-    }
-    Ok((
-        status,
-        match web::Problem::field(&error) {
-            Some(field) => format!("{}: {error}", field.replace('_', " ")),
-            None => error.to_string(),
-        },
-    ))
-}
-
 #[derive(Deserialize, Default)]
 struct AnswerForm {
     #[serde(default)]
@@ -516,7 +489,7 @@ async fn create_answer_post(
     match outcome {
         Ok(()) => Ok(Redirect::to("/knowledge/answers").into_response()),
         Err(e) => {
-            let (status, text) = form_error(e)?;
+            let (status, text) = web::form_message(e)?;
             let mut tx = state.db.read().await?;
             let answers = store::search_answers(&mut tx, "", "", BROWSE_LIMIT).await?;
             tx.rollback().await?;
@@ -563,7 +536,7 @@ async fn create_script_post(
     match outcome {
         Ok(view) => Ok(Redirect::to(&format!("/knowledge/scripts/{}", view.script.script_id)).into_response()),
         Err(e) => {
-            let (status, text) = form_error(e)?;
+            let (status, text) = web::form_message(e)?;
             let mut tx = state.db.read().await?;
             let scripts = store::list_scripts(&mut tx, 0, BROWSE_LIMIT).await?;
             tx.rollback().await?;

@@ -300,16 +300,6 @@ struct PasswordForm {
     name: String,
 }
 
-fn user_error(error: StaffError) -> Result<String, PageError> {
-    if web::Problem::status(&error).is_server_error() {
-        return Err(error.into());
-    }
-    Ok(match web::Problem::field(&error) {
-        Some(field) => format!("{}: {error}", field.replace('_', " ")),
-        None => error.to_string(),
-    })
-}
-
 async fn profile_password(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -325,7 +315,7 @@ async fn profile_password(
     match outcome {
         Ok(()) => Ok(Redirect::to("/profile?done=password").into_response()),
         Err(e) => {
-            let extras = ProfileExtras { password_error: Some(user_error(e)?), ..Default::default() };
+            let extras = ProfileExtras { password_error: Some(web::form_message(e)?.1), ..Default::default() };
             render_profile(&state, &user, false, extras, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
@@ -352,7 +342,7 @@ async fn profile_totp_confirm(
         }
         Err(e) => {
             tx.rollback().await?;
-            let extras = ProfileExtras { totp_error: Some(user_error(e)?), ..Default::default() };
+            let extras = ProfileExtras { totp_error: Some(web::form_message(e)?.1), ..Default::default() };
             render_profile(&state, &user, false, extras, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
@@ -366,7 +356,7 @@ async fn profile_totp_disable(
     match ops::disable_totp(&state.db, &user.actor(), user.user_id, &form.password, state.clock.now()).await {
         Ok(()) => Ok(Redirect::to("/profile?done=totp-off").into_response()),
         Err(e) => {
-            let extras = ProfileExtras { totp_error: Some(user_error(e)?), ..Default::default() };
+            let extras = ProfileExtras { totp_error: Some(web::form_message(e)?.1), ..Default::default() };
             render_profile(&state, &user, false, extras, StatusCode::UNPROCESSABLE_ENTITY).await
         }
     }
@@ -383,7 +373,7 @@ async fn profile_token_create(
             tx.commit().await?;
             ProfileExtras { new_token: Some(token), ..Default::default() }
         }
-        Err(e) => ProfileExtras { token_error: Some(user_error(e)?), ..Default::default() },
+        Err(e) => ProfileExtras { token_error: Some(web::form_message(e)?.1), ..Default::default() },
     };
     render_profile(&state, &user, false, extras, StatusCode::OK).await
 }
@@ -531,7 +521,7 @@ async fn users_create(
         Ok(created) => Ok(Redirect::to(&format!("/admin/users/{}?done=created", created.user_id)).into_response()),
         Err(e) => {
             let status = web::Problem::status(&e);
-            let message = user_error(e)?;
+            let message = web::form_message(e)?.1;
             render_users(&state, &user, false, None, form, Some(message), status).await
         }
     }
@@ -622,7 +612,7 @@ async fn user_update(
         Err(e) => {
             tx.rollback().await?;
             let status = web::Problem::status(&e);
-            let message = user_error(e)?;
+            let message = web::form_message(e)?.1;
             render_user(&state, &viewer, UserId(user_id), false, None, Some(message), status).await
         }
     }
@@ -642,7 +632,7 @@ async fn user_reset_password(
         Ok(hash) => hash,
         Err(e) => {
             let status = web::Problem::status(&e);
-            let message = user_error(e)?;
+            let message = web::form_message(e)?.1;
             return render_user(&state, &viewer, UserId(user_id), false, None, Some(message), status).await;
         }
     };

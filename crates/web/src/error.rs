@@ -155,6 +155,27 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The sentence a form shows for a refused input: "field name: what is wrong".
+pub fn field_message<E: Problem>(error: &E) -> String {
+    match error.field() {
+        Some(field) => format!("{}: {error}", field.replace('_', " ")),
+        None => error.to_string(),
+    }
+}
+
+/// For a form page: a refused input becomes its status and message, to show on the form again;
+/// a server-side failure stays an error (logged, never shown).
+pub fn form_message<E: Problem>(error: E) -> Result<(StatusCode, String), PageError>
+where
+    ApiError: From<E>,
+{
+    let status = error.status();
+    if status.is_server_error() {
+        return Err(PageError(ApiError::from(error)));
+    }
+    Ok((status, field_message(&error)))
+}
+
 /// An error on an HTML page: the same facts, rendered as a page a person can read.
 #[derive(Debug)]
 pub struct PageError(pub ApiError);

@@ -22,7 +22,7 @@ mod state;
 pub mod store;
 
 pub use auth::{CurrentUser, Via};
-pub use error::{ApiError, FieldError, PageError, Problem, ProblemDocument};
+pub use error::{ApiError, FieldError, PageError, Problem, ProblemDocument, field_message, form_message};
 pub use layout::Chrome;
 pub use routes::{Access, RouteInfo, Routes};
 pub use state::{AppState, WebSettings};

@@ -440,16 +440,19 @@ struct QueuesPage {
     error: Option<String>,
 }
 
-async fn queues_page(
-    State(state): State<AppState>,
-    user: CurrentUser,
-    HtmxPartial(partial): HtmxPartial,
-) -> Result<Html<String>, PageError> {
+/// The lead's overview of every queue, with the add-queue form (and its error, if any).
+async fn render_overview(
+    state: &AppState,
+    user: &CurrentUser,
+    partial: bool,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, PageError> {
     let mut tx = state.db.read().await?;
     let queues = queue_lines(&mut tx).await?;
     tx.rollback().await?;
     let page = QueuesPage {
-        chrome: Chrome::new("Queues", Some(&user), "/queues", partial),
+        chrome: Chrome::new("Queues", Some(user), "/queues", partial),
         title: "Queue overview".into(),
         show_overview: true,
         queues,
@@ -457,9 +460,17 @@ async fn queues_page(
         cases: Vec::new(),
         staff: Vec::new(),
         can_manage: true,
-        error: None,
+        error,
     };
-    render(&page)
+    Ok((status, render(&page)?).into_response())
+}
+
+async fn queues_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+) -> Result<Response, PageError> {
+    render_overview(&state, &user, partial, None, StatusCode::OK).await
 }
 
 #[derive(Deserialize, Default)]
@@ -490,21 +501,7 @@ async fn create_queue_post(
         Ok(()) => Ok(Redirect::to("/queues").into_response()),
         Err(e) => {
             let (status, text) = web::form_message(e)?;
-            let mut tx = state.db.read().await?;
-            let queues = queue_lines(&mut tx).await?;
-            tx.rollback().await?;
-            let page = QueuesPage {
-                chrome: Chrome::new("Queues", Some(&user), "/queues", false),
-                title: "Queue overview".into(),
-                show_overview: true,
-                queues,
-                queue_id: None,
-                cases: Vec::new(),
-                staff: Vec::new(),
-                can_manage: true,
-                error: Some(text),
-            };
-            Ok((status, render(&page)?).into_response())
+            render_overview(&state, &user, false, Some(text), status).await
         }
     }
 }

@@ -12,6 +12,7 @@
 
 pub mod audit;
 mod error;
+mod group;
 pub mod jobs;
 mod pool;
 mod query;

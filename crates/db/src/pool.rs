@@ -10,6 +10,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{PgPool, Postgres, Sqlite, SqlitePool, Transaction};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub const SQLITE_FILE_NAME: &str = "caredesk.db";
@@ -32,7 +33,12 @@ impl Backend {
 
 #[derive(Clone, Debug)]
 pub enum Db {
-    Sqlite { writer: SqlitePool, reader: SqlitePool },
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+        /// The group-commit writer, started on first use.
+        grouper: Arc<OnceLock<crate::group::Grouper>>,
+    },
     Pg(PgPool),
 }
 
@@ -60,7 +66,7 @@ impl Db {
         let writer =
             SqlitePoolOptions::new().max_connections(1).min_connections(1).connect_with(options.clone()).await?;
         let reader = SqlitePoolOptions::new().max_connections(8).connect_with(options.read_only(true)).await?;
-        Ok(Db::Sqlite { writer, reader })
+        Ok(Db::Sqlite { writer, reader, grouper: Arc::new(OnceLock::new()) })
     }
 
     /// Connects to PostgreSQL. With `schema`, every connection works inside that schema
@@ -102,6 +108,16 @@ impl Db {
                 other.split(':').next().unwrap_or_default()
             ))),
             None => Db::open_sqlite(data_dir).await,
+        }
+    }
+
+    /// The group-commit writer (SQLite only).
+    pub(crate) fn grouper(&self) -> Option<crate::group::Grouper> {
+        match self {
+            Db::Sqlite { grouper, .. } => {
+                Some(grouper.get_or_init(|| crate::group::Grouper::start(self.clone())).clone())
+            }
+            Db::Pg(_) => None,
         }
     }
 
@@ -148,7 +164,7 @@ impl Db {
 
     pub async fn close(&self) {
         match self {
-            Db::Sqlite { writer, reader } => {
+            Db::Sqlite { writer, reader, .. } => {
                 reader.close().await;
                 writer.close().await;
             }

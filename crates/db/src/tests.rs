@@ -269,3 +269,33 @@ async fn concurrent_appenders_form_one_chain() -> TestResult {
     assert_eq!(report.records_checked, 40);
     Ok(())
 }
+
+#[tokio::test]
+async fn grouped_writes_commit_together_and_fail_alone() -> TestResult {
+    let s = scratch::open().await?;
+    let mut handles = Vec::new();
+    for i in 0..60_i64 {
+        let db = s.db.clone();
+        handles.push(tokio::spawn(async move {
+            db.write_grouped(move |tx| {
+                Box::pin(async move {
+                    jobs::enqueue(tx, &format!("test.group.{i}"), &serde_json::json!({}), t(0)).await?;
+                    if i % 3 == 0 { Err(crate::Error::Malformed(format!("refused {i}"))) } else { Ok(i) }
+                })
+            })
+            .await
+        }));
+    }
+    let mut kept = 0;
+    for handle in handles {
+        match handle.await? {
+            Ok(_) => kept += 1,
+            Err(e) => assert!(e.to_string().contains("refused"), "{e}"),
+        }
+    }
+    assert_eq!(kept, 40);
+    let mut tx = s.db.read().await?;
+    let rows = crate::scalar!(&mut tx, i64, "select count(*) from job where kind like 'test.group.%'")?;
+    assert_eq!(rows, 40, "a refused write leaves nothing; the others all committed");
+    Ok(())
+}

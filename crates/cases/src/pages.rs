@@ -33,12 +33,14 @@ pub fn routes() -> Routes {
         .post("/cases/{case_id}/escalate", work, escalate_post)
         .post("/cases/{case_id}/transfer", work, transfer_post)
         .post("/cases/{case_id}/callbacks", work, callback_post)
+        .post("/cases/{case_id}/links", work, link_post)
         .get("/customers/{customer_id}/cases", work, customer_cases)
         .get("/queues", manage, queues_page)
         .post("/queues", manage, create_queue_post)
         .get("/queues/{queue_id}", work, queue_page)
         .post("/queues/{queue_id}/take-next", work, take_next_post)
         .post("/queues/{queue_id}/reassign", manage, reassign_post)
+        .post("/queues/{queue_id}/members", manage, member_post)
         .get("/admin/sla", manage, sla_page)
         .post("/admin/sla/policies", manage, policy_post)
         .post("/admin/sla/calendar", manage, calendar_post)
@@ -224,6 +226,8 @@ async fn create(
 struct ShowPage {
     chrome: Chrome,
     view: CaseView,
+    /// The customer's alerts, shown on every screen about them.
+    alerts: Vec<customers::store::AlertRow>,
     live: bool,
     sla_text: String,
     queues: Vec<QueueRow>,
@@ -248,12 +252,17 @@ async fn render_case(
     let mut tx = state.db.read().await?;
     let view = ops::view(&mut tx, id, state.clock.now()).await?;
     let queues = store::queues(&mut tx).await?.into_iter().filter(|q| q.active).collect();
+    let alerts = match view.case.customer_id {
+        Some(customer_id) => customers::store::active_alerts(&mut tx, customer_id).await?,
+        None => Vec::new(),
+    };
     tx.rollback().await?;
     let page = ShowPage {
         chrome: Chrome::new(&view.case.case_number, Some(user), "/cases", partial),
         live: model::CaseStatus::parse(&view.case.status).map(|s| s.is_live()).unwrap_or(false),
         sla_text: view.sla_remaining_seconds.map(describe_seconds).unwrap_or_else(|| "no target".into()),
         view,
+        alerts,
         queues,
         resolution_codes: &model::RESOLUTION_CODES,
         error,
@@ -286,6 +295,10 @@ struct ActionForm {
     hours: String,
     #[serde(default)]
     note: String,
+    #[serde(default)]
+    other: String,
+    #[serde(default)]
+    kind: String,
 }
 
 /// Runs one case action in a transaction; on a refusal the case page is shown again with the
@@ -426,6 +439,25 @@ async fn customer_cases(
     render(&CustomerCases { customer_id: id, contact_id: q.contact_id, cases })
 }
 
+async fn link_post(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<ActionForm>,
+) -> Result<Response, PageError> {
+    act(&state, &user, id, move |tx, actor, now| {
+        Box::pin(async move {
+            let number = form.other.trim().to_uppercase();
+            let other = store::find_case_by_number(tx, &number).await?.ok_or(CaseError::CaseNotFound)?;
+            match form.kind.as_str() {
+                "merge" => ops::merge(tx, &actor, id, other.case_id, now).await.map(|_| ()),
+                kind => ops::link(tx, &actor, id, other.case_id, kind, now).await,
+            }
+        })
+    })
+    .await
+}
+
 #[derive(Template)]
 #[template(path = "cases/queues.html")]
 struct QueuesPage {
@@ -436,6 +468,7 @@ struct QueuesPage {
     queue_id: Option<i64>,
     cases: Vec<CaseRow>,
     staff: Vec<(i64, String)>,
+    members: Vec<(i64, String)>,
     can_manage: bool,
     error: Option<String>,
 }
@@ -459,6 +492,7 @@ async fn render_overview(
         queue_id: None,
         cases: Vec::new(),
         staff: Vec::new(),
+        members: Vec::new(),
         can_manage: true,
         error,
     };
@@ -515,6 +549,7 @@ async fn queue_page(
     let mut tx = state.db.read().await?;
     let queue = store::find_queue(&mut tx, id).await?.ok_or(CaseError::QueueNotFound)?;
     let cases = store::cases_in_queue(&mut tx, id, 0, 500).await?;
+    let members = store::members_of(&mut tx, id).await?;
     let staff = db::fetch_all!(
         &mut tx,
         (i64, String),
@@ -529,6 +564,7 @@ async fn queue_page(
         queue_id: Some(id),
         cases,
         staff,
+        members,
         can_manage: user.role.permits(Permission::CasesManage),
         error: None,
     };
@@ -561,6 +597,28 @@ async fn reassign_post(
     let assignee = pairs.iter().find(|(k, _)| k == "assignee_id").and_then(|(_, v)| v.parse().ok());
     let mut tx = state.db.begin().await?;
     ops::reassign_many(&mut tx, &user.actor(), &case_ids, assignee, state.clock.now()).await?;
+    tx.commit().await?;
+    Ok(Redirect::to(&format!("/queues/{id}")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct MemberForm {
+    #[serde(default)]
+    user_id: String,
+}
+
+async fn member_post(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Form(form): Form<MemberForm>,
+) -> Result<Response, PageError> {
+    let user_id: i64 = form.user_id.trim().parse().map_err(|_| CaseError::UserNotFound)?;
+    let mut tx = state.db.begin().await?;
+    store::find_queue(&mut tx, id).await?.ok_or(CaseError::QueueNotFound)?;
+    if !store::user_exists(&mut tx, user_id).await? {
+        return Err(CaseError::UserNotFound.into());
+    }
+    store::add_member(&mut tx, id, user_id).await?;
     tx.commit().await?;
     Ok(Redirect::to(&format!("/queues/{id}")).into_response())
 }

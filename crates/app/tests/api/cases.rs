@@ -342,3 +342,58 @@ async fn an_article_that_helped_is_linked_from_the_case_page() -> TestResult {
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_case_page_shows_alerts_links_cases_and_leads_manage_members() -> TestResult {
+    let app = spawn_app().await;
+    app.add_user("mo-agent", Role::Agent1).await?;
+    let lead_id = app.add_user("nia-lead", Role::Lead).await?;
+    let token = app.token("mo-agent").await?;
+    let customer_id = customer(&app, &token).await?;
+    let alert = json!({"kind": "fraud_watch", "message": "Verify identity with the PIN"});
+    app.api
+        .post(app.url(&format!("/api/v1/customers/{customer_id}/alerts")))
+        .bearer_auth(&token)
+        .json(&alert)
+        .send()
+        .await?;
+    let open = |subject: &str| {
+        let body = json!({"customer_id": customer_id, "subject": subject, "category": "service"});
+        app.api.post(app.url("/api/v1/cases")).bearer_auth(&token).json(&body).send()
+    };
+    let first: Value = open("Streetlight out").await?.json().await?;
+    let second: Value = open("Streetlight out again").await?.json().await?;
+    let (first_id, second_id) = (first["case_id"].as_i64().ok_or("id")?, second["case_id"].as_i64().ok_or("id")?);
+    let agent = app.browser();
+    let csrf = app.sign_in(&agent, "mo-agent").await?;
+    let page = agent.get(app.url(&format!("/cases/{second_id}"))).send().await?.text().await?;
+    assert!(
+        page.contains("fraud watch:") && page.contains("Verify identity with the PIN"),
+        "the alert follows the customer"
+    );
+    let number = first["case_number"].as_str().ok_or("number")?.to_lowercase();
+    let form = [("_csrf", csrf.as_str()), ("other", number.as_str()), ("kind", "merge")];
+    let merged = agent.post(app.url(&format!("/cases/{second_id}/links"))).form(&form).send().await?;
+    assert_eq!(merged.status(), StatusCode::SEE_OTHER);
+    let after: Value =
+        app.api.get(app.url(&format!("/api/v1/cases/{second_id}"))).bearer_auth(&token).send().await?.json().await?;
+    assert_eq!(after["case"]["status"], "closed");
+    assert_eq!(after["case"]["merged_into"], first_id);
+    let unknown = [("_csrf", csrf.as_str()), ("other", "CASE-999999"), ("kind", "related")];
+    let missing = agent.post(app.url(&format!("/cases/{first_id}/links"))).form(&unknown).send().await?;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+
+    let lead = app.browser();
+    let lead_csrf = app.sign_in(&lead, "nia-lead").await?;
+    let lead_id = lead_id.to_string();
+    let added = lead
+        .post(app.url("/queues/1/members"))
+        .form(&[("_csrf", lead_csrf.as_str()), ("user_id", lead_id.as_str())])
+        .send()
+        .await?;
+    assert_eq!(added.status(), StatusCode::SEE_OTHER);
+    let queue = lead.get(app.url("/queues/1")).send().await?.text().await?;
+    assert!(queue.contains("Test nia-lead"), "the member is listed");
+    app.stop().await;
+    Ok(())
+}

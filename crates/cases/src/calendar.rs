@@ -21,8 +21,11 @@ pub struct DayHours {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BusinessCalendar {
-    /// Local time = UTC + this many minutes.
+    /// Local time = UTC + this many minutes, when no time zone is named.
     pub utc_offset_minutes: i32,
+    /// An IANA time zone (e.g. America/Chicago); when set, it decides local time, daylight
+    /// saving included, and the fixed offset is ignored.
+    pub time_zone: Option<jiff::tz::TimeZone>,
     /// Monday first.
     pub week: [Option<DayHours>; 7],
     pub holidays: BTreeSet<Date>,
@@ -32,13 +35,18 @@ impl BusinessCalendar {
     /// Monday to Friday, 08:00 to 17:00, at the given offset, no holidays.
     pub fn office_hours(utc_offset_minutes: i32) -> BusinessCalendar {
         let day = Some(DayHours { open_minute: 8 * 60, close_minute: 17 * 60 });
-        BusinessCalendar { utc_offset_minutes, week: [day, day, day, day, day, None, None], holidays: BTreeSet::new() }
+        BusinessCalendar {
+            utc_offset_minutes,
+            time_zone: None,
+            week: [day, day, day, day, day, None, None],
+            holidays: BTreeSet::new(),
+        }
     }
 
     /// Round the clock, every day.
     pub fn always() -> BusinessCalendar {
         let day = Some(DayHours { open_minute: 0, close_minute: 24 * 60 });
-        BusinessCalendar { utc_offset_minutes: 0, week: [day; 7], holidays: BTreeSet::new() }
+        BusinessCalendar { utc_offset_minutes: 0, time_zone: None, week: [day; 7], holidays: BTreeSet::new() }
     }
 
     fn offset_seconds(&self) -> i64 {
@@ -64,12 +72,31 @@ impl BusinessCalendar {
         if hours.close_minute <= hours.open_minute {
             return None;
         }
-        let midnight_utc = local_day * DAY_SECONDS - self.offset_seconds();
-        Some((midnight_utc + i64::from(hours.open_minute) * 60, midnight_utc + i64::from(hours.close_minute) * 60))
+        Some((self.to_utc(date, local_day, hours.open_minute)?, self.to_utc(date, local_day, hours.close_minute)?))
+    }
+
+    /// The UTC instant (seconds) of `minute` minutes after local midnight on a local day.
+    fn to_utc(&self, date: Date, local_day: i64, minute: u32) -> Option<i64> {
+        let Some(zone) = &self.time_zone else {
+            return Some(local_day * DAY_SECONDS - self.offset_seconds() + i64::from(minute) * 60);
+        };
+        let civil = jiff::civil::date(date.year() as i16, u8::from(date.month()) as i8, date.day() as i8);
+        let at = civil
+            .to_datetime(jiff::civil::Time::midnight())
+            .checked_add(jiff::Span::new().minutes(i64::from(minute)))
+            .ok()?;
+        let zoned = zone.to_ambiguous_zoned(at).compatible().ok()?;
+        Some(zoned.timestamp().as_second())
     }
 
     fn local_day(&self, unix_seconds: i64) -> i64 {
-        (unix_seconds + self.offset_seconds()).div_euclid(DAY_SECONDS)
+        let offset = match &self.time_zone {
+            Some(zone) => jiff::Timestamp::from_second(unix_seconds)
+                .map(|t| i64::from(zone.to_offset(t).seconds()))
+                .unwrap_or(self.offset_seconds()),
+            None => self.offset_seconds(),
+        };
+        (unix_seconds + offset).div_euclid(DAY_SECONDS)
     }
 
     /// Business seconds in `[from, to)`; zero when `to` is not after `from`.

@@ -636,6 +636,7 @@ struct SlaPage {
     policies: Vec<PolicyRow>,
     offset_minutes: i32,
     week: String,
+    time_zone: String,
     holidays: Vec<(String, String)>,
     reopen_days: i64,
     error: Option<String>,
@@ -650,8 +651,8 @@ async fn sla_page(
     let policies = store::policies(&mut tx).await?;
     let calendar = db::fetch_one!(
         &mut tx,
-        (i32, String),
-        "select utc_offset_minutes, week from business_calendar where calendar_id = 1"
+        (i32, String, String),
+        "select utc_offset_minutes, week, time_zone from business_calendar where calendar_id = 1"
     )?;
     let holidays = store::holidays(&mut tx, 1).await?;
     let reopen_days = store::reopen_days(&mut tx).await?;
@@ -661,6 +662,7 @@ async fn sla_page(
         policies,
         offset_minutes: calendar.0,
         week: calendar.1,
+        time_zone: calendar.2,
         holidays,
         reopen_days,
         error: None,
@@ -686,6 +688,8 @@ struct SlaForm {
     name: String,
     #[serde(default)]
     reopen_days: String,
+    #[serde(default)]
+    time_zone: String,
 }
 
 fn number(text: &str, field: &'static str) -> Result<i32, CaseError> {
@@ -711,6 +715,10 @@ async fn calendar_post(State(state): State<AppState>, Form(form): Form<SlaForm>)
     if !(-14 * 60..=14 * 60).contains(&offset) {
         return Err(CaseError::ValueUnknown { field: "utc_offset_minutes" }.into());
     }
+    let zone = form.time_zone.trim().to_string();
+    if !zone.is_empty() && jiff::tz::TimeZone::get(&zone).is_err() {
+        return Err(CaseError::ValueUnknown { field: "time_zone" }.into());
+    }
     let week: Vec<Option<[u32; 2]>> =
         serde_json::from_str(&form.week).map_err(|_| CaseError::ValueUnknown { field: "week" })?;
     let valid = week.len() == 7 && week.iter().flatten().all(|[open, close]| open < close && *close <= 24 * 60);
@@ -722,6 +730,7 @@ async fn calendar_post(State(state): State<AppState>, Form(form): Form<SlaForm>)
         &mut tx,
         1,
         offset,
+        &zone,
         &serde_json::to_string(&week).map_err(|e| PageError(web::ApiError::internal(e)))?,
     )
     .await?;

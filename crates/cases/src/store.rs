@@ -607,11 +607,11 @@ pub async fn set_policy(tx: &mut Tx, priority: &str, first_minutes: i32, resolut
 pub async fn calendar(tx: &mut Tx, calendar_id: i64) -> Result<BusinessCalendar> {
     let row = db::fetch_optional!(
         tx,
-        (i32, String),
-        "select utc_offset_minutes, week from business_calendar where calendar_id = $1",
+        (i32, String, String),
+        "select utc_offset_minutes, week, time_zone from business_calendar where calendar_id = $1",
         calendar_id
     )?;
-    let Some((offset, week_json)) = row else {
+    let Some((offset, week_json, zone_name)) = row else {
         return Ok(BusinessCalendar::always());
     };
     let days: Vec<Option<[u32; 2]>> =
@@ -626,15 +626,17 @@ pub async fn calendar(tx: &mut Tx, calendar_id: i64) -> Result<BusinessCalendar>
             .into_iter()
             .filter_map(|(d,)| time::Date::parse(&d, &format).ok())
             .collect();
-    Ok(BusinessCalendar { utc_offset_minutes: offset, week, holidays })
+    let time_zone = (!zone_name.is_empty()).then(|| jiff::tz::TimeZone::get(&zone_name).ok()).flatten();
+    Ok(BusinessCalendar { utc_offset_minutes: offset, time_zone, week, holidays })
 }
 
-pub async fn set_calendar(tx: &mut Tx, calendar_id: i64, offset: i32, week_json: &str) -> Result<()> {
+pub async fn set_calendar(tx: &mut Tx, calendar_id: i64, offset: i32, zone: &str, week_json: &str) -> Result<()> {
     db::execute!(
         tx,
-        "update business_calendar set utc_offset_minutes = $1, week = $2 where calendar_id = $3",
+        "update business_calendar set utc_offset_minutes = $1, week = $2, time_zone = $3 where calendar_id = $4",
         offset,
         week_json,
+        zone,
         calendar_id
     )?;
     Ok(())

@@ -209,3 +209,25 @@ async fn the_sla_scan_flags_and_escalates_breaches_once() {
         store::entries_of(&mut tx, opened.case_id).await.unwrap().into_iter().map(|e| e.body).collect();
     assert!(events.iter().any(|e| e.starts_with("SLA breached")), "{events:?}");
 }
+
+fn utc(y: i32, m: u8, d: u8, h: u8, min: u8) -> Timestamp {
+    let date = time::Date::from_calendar_date(y, time::Month::try_from(m).unwrap(), d).unwrap();
+    let t = date.with_hms(h, min, 0).unwrap().assume_utc();
+    Timestamp::from_micros(t.unix_timestamp() * 1_000_000)
+}
+
+#[test]
+fn a_named_time_zone_follows_daylight_saving() {
+    let mut chicago = BusinessCalendar::office_hours(0);
+    chicago.time_zone = Some(jiff::tz::TimeZone::get("America/Chicago").unwrap());
+    // Friday 2026-03-06 is standard time (UTC-6): 08:00 local opens at 14:00 UTC.
+    assert_eq!(chicago.add_business_seconds(utc(2026, 3, 6, 13, 0), 0), Some(utc(2026, 3, 6, 14, 0)));
+    // After Friday's close, daylight saving starts Sunday 2026-03-08: Monday 08:00 local (UTC-5)
+    // opens at 13:00 UTC.
+    assert_eq!(chicago.add_business_seconds(utc(2026, 3, 6, 23, 30), 0), Some(utc(2026, 3, 9, 13, 0)));
+    // Friday 16:00 local (22:00 UTC) to Monday 09:00 local (14:00 UTC) is two business hours.
+    assert_eq!(chicago.business_seconds_between(utc(2026, 3, 6, 22, 0), utc(2026, 3, 9, 14, 0)), 2 * 3_600);
+    // A fixed offset of UTC-6 would have opened Monday an hour late.
+    let fixed = BusinessCalendar::office_hours(-6 * 60);
+    assert_eq!(fixed.add_business_seconds(utc(2026, 3, 6, 23, 30), 0), Some(utc(2026, 3, 9, 14, 0)));
+}

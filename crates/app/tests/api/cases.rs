@@ -397,3 +397,25 @@ async fn the_case_page_shows_alerts_links_cases_and_leads_manage_members() -> Te
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_lead_sets_the_business_time_zone() -> TestResult {
+    let app = spawn_app().await;
+    app.add_user("ora-lead", Role::Lead).await?;
+    let lead = app.browser();
+    let csrf = app.sign_in(&lead, "ora-lead").await?;
+    let week = "[[480,1020],[480,1020],[480,1020],[480,1020],[480,1020],null,null]";
+    let bad = [("_csrf", csrf.as_str()), ("time_zone", "Mars/Olympus"), ("utc_offset_minutes", "0"), ("week", week)];
+    let refused = lead.post(app.url("/admin/sla/calendar")).form(&bad).send().await?;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let good =
+        [("_csrf", csrf.as_str()), ("time_zone", "America/Chicago"), ("utc_offset_minutes", "0"), ("week", week)];
+    assert_eq!(lead.post(app.url("/admin/sla/calendar")).form(&good).send().await?.status(), StatusCode::SEE_OTHER);
+    let page = lead.get(app.url("/admin/sla")).send().await?.text().await?;
+    assert!(page.contains("Time zone: America/Chicago"));
+    let mut tx = app.db.read().await?;
+    let calendar = cases::store::calendar(&mut tx, 1).await?;
+    assert!(calendar.time_zone.is_some(), "the zone is loaded for SLA clocks");
+    app.stop().await;
+    Ok(())
+}

@@ -256,6 +256,7 @@ async fn get_case(State(state): State<AppState>, Path(id): Path<i64>) -> Result<
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"assignee_id": 3}))]
 pub struct AssignBody {
     /// Null unassigns.
     pub assignee_id: Option<i64>,
@@ -281,6 +282,7 @@ async fn assign_case(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"reason": "Needs a rate review"}))]
 pub struct EscalateBody {
     pub reason: String,
 }
@@ -305,6 +307,7 @@ async fn escalate_case(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"queue_id": 2, "note": "Billing question after all"}))]
 pub struct TransferBody {
     pub queue_id: i64,
     pub note: Option<String>,
@@ -337,6 +340,7 @@ async fn transfer_case(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"body": "Crew notified"}))]
 pub struct NoteBody {
     pub body: String,
 }
@@ -364,6 +368,7 @@ async fn add_note(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"body": "Could you send a photo of the meter?", "await_customer": true}))]
 pub struct ReplyBody {
     pub body: String,
     /// outbound (default): our reply to the customer; inbound: the customer's reply, which
@@ -404,6 +409,7 @@ async fn add_reply(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"status": "pending_internal"}))]
 pub struct StatusBody {
     /// open, pending_customer or pending_internal
     pub status: String,
@@ -430,6 +436,7 @@ async fn set_status(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"resolution_code": "credit_issued"}))]
 pub struct ResolveBody {
     /// answered, fixed, credit_issued, duplicate, no_response, referred or wont_fix
     pub resolution_code: String,
@@ -481,6 +488,7 @@ async fn close_case(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"due_at": "2026-11-26T15:00:00Z", "note": "Confirm the refund"}))]
 pub struct CallbackBody {
     /// RFC 3339, e.g. 2026-11-26T15:00:00Z; must be in the future.
     pub due_at: String,
@@ -539,6 +547,7 @@ async fn complete_callback(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"other_case_id": 12, "kind": "related"}))]
 pub struct LinkBody {
     pub other_case_id: i64,
     /// related (both ways) or parent (the other case becomes this one's parent)
@@ -566,6 +575,7 @@ async fn link_case(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"into_case_id": 12}))]
 pub struct MergeBody {
     pub into_case_id: i64,
 }
@@ -663,6 +673,7 @@ async fn list_queues(State(state): State<AppState>) -> Result<axum::Json<Vec<Que
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"name": "Outages", "tier": 1, "description": "Storm nights"}))]
 pub struct QueueBody {
     pub name: String,
     /// 1 or 2

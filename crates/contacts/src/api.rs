@@ -62,6 +62,10 @@ pub fn routes() -> Routes {
         "ended_at": "2026-11-25T09:55:30Z"
     }),
 )]
+#[schema(example = json!(
+    {"customer_id": 1, "channel": "phone", "direction": "inbound", "reason_code": "billing_question",
+     "sub_reason_code": "high_bill", "disposition_code": "information_given", "summary": "Explained the tiered rate"}
+))]
 pub struct ContactBody {
     pub customer_id: i64,
     pub account_id: Option<i64>,

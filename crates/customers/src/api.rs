@@ -350,6 +350,7 @@ async fn update_customer(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"phone": {"label": "work", "number": "555 777 8899"}}))]
 pub struct ContactPointBody {
     pub phone: Option<PhoneBody>,
     pub email: Option<EmailBody>,
@@ -395,6 +396,7 @@ async fn add_contact_point(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"kind": "bankruptcy_stay", "message": "Chapter 13 filed; no collection activity"}))]
 pub struct AlertBody {
     /// bankruptcy_stay, fraud_watch, hard_of_hearing, medical_need, do_not_disconnect or other
     pub kind: String,
@@ -447,6 +449,7 @@ async fn clear_alert(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"body": "Asked about budget billing"}))]
 pub struct NoteBody {
     pub body: String,
 }
@@ -491,6 +494,7 @@ async fn list_duplicates(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"survivor_id": 1}))]
 pub struct MergeBody {
     /// The customer that remains; this one is absorbed into it.
     pub survivor_id: i64,
@@ -519,6 +523,7 @@ async fn merge_customer(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"customer_id": 1, "bill_cycle": 7, "collection_class": "residential", "paperless": true}))]
 pub struct AccountBody {
     pub customer_id: i64,
     /// 1 to 28; defaults to 1.
@@ -634,6 +639,9 @@ async fn find_account(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!(
+    {"premise_type": "residential", "address": {"line1": "12 Elm St", "city": "Springfield", "postal_code": "62701"}}
+))]
 pub struct PremiseBody {
     /// residential, commercial, industrial, ...; defaults to residential.
     pub premise_type: Option<String>,
@@ -685,6 +693,7 @@ async fn get_premise(State(state): State<AppState>, Path(id): Path<i64>) -> Resu
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"meter_number": "E-100200", "service_type": "electric", "installed_on": "2024-05-01"}))]
 pub struct MeterBody {
     pub meter_number: String,
     /// electric, water, gas, sewer or refuse
@@ -720,6 +729,9 @@ async fn add_meter(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!(
+    {"account_id": 1, "premise_id": 1, "service_type": "electric", "rate_code": "E-RES-1", "start_date": "2025-01-01"}
+))]
 pub struct AgreementBody {
     pub account_id: i64,
     pub premise_id: i64,
@@ -760,6 +772,7 @@ async fn start_agreement(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"status": "pending_stop", "end_date": "2025-06-30"}))]
 pub struct TransitionBody {
     /// active, pending_stop, stopped or cancelled
     pub status: String,

@@ -104,6 +104,10 @@ fn can_manage(user: &CurrentUser) -> bool {
         "audience": "public"
     }),
 )]
+#[schema(example = json!(
+    {"title": "Reading a smart meter", "body": "Press the **display** button twice.", "category": "meters",
+     "tags": ["meter", "reading"], "audience": "public"}
+))]
 pub struct ArticleBody {
     pub title: String,
     /// Markdown.

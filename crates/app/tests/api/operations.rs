@@ -76,3 +76,30 @@ async fn unknown_routes_are_404_problems_or_pages() -> TestResult {
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn the_main_request_bodies_carry_examples() -> TestResult {
+    let app = spawn_app().await;
+    let doc: serde_json::Value = app.api.get(app.url("/api/v1/openapi.json")).send().await?.json().await?;
+    let schemas = &doc["components"]["schemas"];
+    for name in [
+        "CustomerBody",
+        "AccountBody",
+        "PremiseBody",
+        "MeterBody",
+        "AgreementBody",
+        "AlertBody",
+        "ContactBody",
+        "CaseBody",
+        "ReplyBody",
+        "EscalateBody",
+        "ResolveBody",
+        "CallbackBody",
+        "ArticleBody",
+        "NewUserBody",
+    ] {
+        assert!(!schemas[name]["example"].is_null() || !schemas[name]["examples"].is_null(), "{name} has an example");
+    }
+    app.stop().await;
+    Ok(())
+}

@@ -21,24 +21,9 @@ use web::{Access, ApiError, AppState, CurrentUser, Routes};
 #[derive(OpenApi)]
 #[openapi(
     paths(
-        list_customers,
-        create_customer,
-        get_customer,
-        update_customer,
-        add_contact_point,
-        add_alert,
-        clear_alert,
-        add_note,
-        list_duplicates,
-        merge_customer,
-        open_account,
-        get_account,
-        find_account,
-        add_premise,
-        get_premise,
-        add_meter,
-        start_agreement,
-        transition_agreement,
+        list_customers, create_customer, get_customer, update_customer, add_contact_point, add_alert, clear_alert,
+        add_note, list_duplicates, merge_customer, open_account, get_account, find_account, add_premise,
+        get_premise, add_meter, start_agreement, transition_agreement
     ),
     components(
         schemas(
@@ -639,9 +624,7 @@ async fn find_account(
 }
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
-#[schema(example = json!(
-    {"premise_type": "residential", "address": {"line1": "12 Elm St", "city": "Springfield", "postal_code": "62701"}}
-))]
+#[schema(example = json!({"address": {"line1": "12 Elm St", "city": "Springfield", "postal_code": "62701"}}))]
 pub struct PremiseBody {
     /// residential, commercial, industrial, ...; defaults to residential.
     pub premise_type: Option<String>,

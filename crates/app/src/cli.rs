@@ -42,8 +42,19 @@ pub enum Command {
         #[arg(long, default_value_t = 1_000)]
         customers: u64,
     },
-    /// Check integrity (the audit chain); exits non-zero and names what is wrong.
+    /// Check integrity (the audit chain and the ledger); exits non-zero and names what is wrong.
     Verify,
+    /// Run the bills of one bill cycle for one period (resumable; re-running is harmless).
+    BillRun(crate::cli_billing::BillRunArgs),
+    /// Billing batch work: meter-read imports.
+    #[command(subcommand)]
+    Billing(crate::cli_billing::BillingCommand),
+    /// Payment batch work: lockbox and payment file imports.
+    #[command(subcommand)]
+    Payments(crate::cli_payments::PaymentsCommand),
+    /// The books: trial balance and general-ledger export.
+    #[command(subcommand)]
+    Ledger(crate::cli_ledger::LedgerCommand),
 }
 
 #[derive(Args, Debug)]
@@ -179,6 +190,10 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Verify => verify(&db).await,
+        Command::BillRun(args) => crate::cli_billing::bill_run(args, &db, clock.as_ref()).await,
+        Command::Billing(command) => crate::cli_billing::run(command, &db, clock.as_ref()).await,
+        Command::Payments(command) => crate::cli_payments::run(command, &db, clock.as_ref()).await,
+        Command::Ledger(command) => crate::cli_ledger::run(command, &db, clock.as_ref()).await,
     }
 }
 

@@ -8,6 +8,9 @@
 //! - [`demo`]: the demo data set.
 
 pub mod cli;
+mod cli_billing;
+mod cli_ledger;
+mod cli_payments;
 mod cli_user;
 pub mod config;
 pub mod demo;

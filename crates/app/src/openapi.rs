@@ -66,6 +66,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(cases::api::CasesApi::openapi());
     doc.merge(reports::api::ReportsApi::openapi());
     doc.merge(knowledge::api::KnowledgeApi::openapi());
+    doc.merge(ledger::api::LedgerApi::openapi());
+    doc.merge(billing::api::BillingApi::openapi());
+    doc.merge(payments::api::PaymentsApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

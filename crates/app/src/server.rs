@@ -38,6 +38,9 @@ pub fn all_routes() -> Routes {
         .merge(cases::routes())
         .merge(reports::routes())
         .merge(knowledge::routes())
+        .merge(ledger::routes())
+        .merge(billing::routes())
+        .merge(payments::routes())
         .merge(crate::system::routes())
 }
 

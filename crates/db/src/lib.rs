@@ -11,6 +11,7 @@
 //! - [`audit`] appends hash-chained records and verifies the chain.
 
 pub mod audit;
+pub mod bulk;
 mod error;
 mod group;
 pub mod jobs;

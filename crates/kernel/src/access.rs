@@ -71,10 +71,31 @@ pub enum Permission {
     /// See reports such as repetitive and unusual inquiries.
     #[serde(rename = "reports.read")]
     ReportsRead,
+    /// See an account's money: balance, bills, payments, ledger lines.
+    #[serde(rename = "billing.read")]
+    BillingRead,
+    /// Rate schedules, meter reads, bill runs, fees, adjustments, deposits, arrangements.
+    #[serde(rename = "billing.manage")]
+    BillingManage,
+    /// Take a payment (counter, phone, mail) and request a refund of an overpayment.
+    #[serde(rename = "payments.take")]
+    PaymentsTake,
+    /// Cash drawers, bank deposits, payment files, reversals and transfers.
+    #[serde(rename = "payments.manage")]
+    PaymentsManage,
+    /// The books: chart of accounts, journal, trial balance, aging, general-ledger export.
+    #[serde(rename = "ledger.read")]
+    LedgerRead,
+    /// Edit the chart of accounts and post manual journal entries.
+    #[serde(rename = "ledger.manage")]
+    LedgerManage,
+    /// Approve or reject refunds, adjustments above the limit and drawer sign-offs.
+    #[serde(rename = "money.approve")]
+    MoneyApprove,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 16] = [
+    pub const ALL: [Permission; 23] = [
         Permission::Profile,
         Permission::Search,
         Permission::UsersRead,
@@ -91,6 +112,13 @@ impl Permission {
         Permission::KnowledgeRead,
         Permission::KnowledgeManage,
         Permission::ReportsRead,
+        Permission::BillingRead,
+        Permission::BillingManage,
+        Permission::PaymentsTake,
+        Permission::PaymentsManage,
+        Permission::LedgerRead,
+        Permission::LedgerManage,
+        Permission::MoneyApprove,
     ];
 
     pub fn code(self) -> &'static str {
@@ -111,6 +139,13 @@ impl Permission {
             Permission::KnowledgeRead => "knowledge.read",
             Permission::KnowledgeManage => "knowledge.manage",
             Permission::ReportsRead => "reports.read",
+            Permission::BillingRead => "billing.read",
+            Permission::BillingManage => "billing.manage",
+            Permission::PaymentsTake => "payments.take",
+            Permission::PaymentsManage => "payments.manage",
+            Permission::LedgerRead => "ledger.read",
+            Permission::LedgerManage => "ledger.manage",
+            Permission::MoneyApprove => "money.approve",
         }
     }
 
@@ -136,6 +171,13 @@ impl Permission {
             Permission::KnowledgeRead => "Read articles, call scripts and canned answers",
             Permission::KnowledgeManage => "Write and publish knowledge articles",
             Permission::ReportsRead => "See reports such as repetitive and unusual inquiries",
+            Permission::BillingRead => "See an account's balance, bills, payments and ledger lines",
+            Permission::BillingManage => "Rates, meter reads, bill runs, fees, adjustments, deposits, arrangements",
+            Permission::PaymentsTake => "Take payments and request refunds of overpayments",
+            Permission::PaymentsManage => "Cash drawers, bank deposits, payment files, reversals, transfers",
+            Permission::LedgerRead => "Chart of accounts, journal, trial balance, aging, ledger export",
+            Permission::LedgerManage => "Edit the chart of accounts and post manual journal entries",
+            Permission::MoneyApprove => "Approve refunds, adjustments above the limit and drawer sign-offs",
         }
     }
 }
@@ -202,6 +244,20 @@ impl Role {
                 matches!(self, Role::Lead | Role::Supervisor | Role::Admin)
             }
             P::ContactsLog | P::CasesWork | P::KnowledgeRead => self != Role::Timekeeper,
+            P::BillingRead => !matches!(self, Role::Timekeeper | Role::OrderClerk),
+            P::BillingManage => matches!(self, Role::BillingClerk | Role::Supervisor | Role::Admin),
+            P::PaymentsTake => matches!(
+                self,
+                Role::Agent1 | Role::Agent2 | Role::Cashier | Role::BillingClerk | Role::Supervisor | Role::Admin
+            ),
+            P::PaymentsManage => matches!(self, Role::Cashier | Role::BillingClerk | Role::Supervisor | Role::Admin),
+            P::LedgerRead => matches!(
+                self,
+                Role::BillingClerk | Role::CollectionsClerk | Role::Cashier | Role::Supervisor | Role::Admin
+            ),
+            P::LedgerManage => self == Role::Admin,
+            // Approval is the supervisor's alone (DESIGN.md, money rules); an admin does not approve.
+            P::MoneyApprove => self == Role::Supervisor,
         }
     }
 

@@ -5,6 +5,7 @@
 
 mod access;
 mod audit_chain;
+mod billing;
 mod cases;
 mod cli;
 mod contacts;
@@ -13,7 +14,9 @@ mod customers;
 mod demo_bulk;
 mod idempotency;
 mod knowledge;
+mod ledger;
 mod operations;
+mod payments;
 mod signin;
 mod story;
 mod tidy;

@@ -1,0 +1,7 @@
+//! HTML handlers for billing.
+
+use web::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+}

@@ -1,0 +1,1 @@
+//! Bulk posting for bill runs (being built by the billing work).

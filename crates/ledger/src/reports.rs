@@ -1,0 +1,1 @@
+//! Trial balance, aging and the general-ledger export (being built).

@@ -1,0 +1,314 @@
+//! All of the ledger's SQL: the chart of accounts, entries and lines, subledger balances, daily
+//! totals and open items.
+
+use db::{Result, Tx};
+use kernel::Timestamp;
+use serde::Serialize;
+
+/// One account of the chart.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct LedgerAccountRow {
+    pub ledger_account_id: i64,
+    pub code: String,
+    pub name: String,
+    /// asset, liability, equity, revenue or expense
+    pub kind: String,
+    pub active: bool,
+}
+
+/// A posted entry's header.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct EntryRow {
+    pub entry_id: i64,
+    /// YYYY-MM-DD
+    pub entry_date: String,
+    pub source_kind: String,
+    pub source_ref: String,
+    pub memo: String,
+    pub reverses_entry_id: Option<i64>,
+    pub posted_by: String,
+    /// Microseconds since the Unix epoch (UTC).
+    pub posted_at: i64,
+}
+
+/// A posted line with its ledger account's code and name.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct LineRow {
+    pub line_id: i64,
+    pub entry_id: i64,
+    pub ledger_code: String,
+    pub ledger_name: String,
+    pub account_id: Option<i64>,
+    pub currency: String,
+    /// Debit positive, credit negative.
+    pub amount_minor: i64,
+}
+
+/// An open item: a charge with a due date and what is left of it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct OpenItemRow {
+    pub item_id: i64,
+    pub account_id: i64,
+    pub entry_id: i64,
+    pub kind: String,
+    pub source_ref: String,
+    pub currency: String,
+    /// YYYY-MM-DD
+    pub due_date: String,
+    pub amount_minor: i64,
+    pub open_minor: i64,
+}
+
+pub async fn ledger_accounts(tx: &mut Tx) -> Result<Vec<LedgerAccountRow>> {
+    db::fetch_all!(
+        tx,
+        LedgerAccountRow,
+        "select ledger_account_id, code, name, kind, active from ledger_account order by code"
+    )
+}
+
+pub async fn insert_ledger_account(tx: &mut Tx, code: &str, name: &str, kind: &str, now: Timestamp) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into ledger_account (code, name, kind, active, created_at) values ($1, $2, $3, $4, $5)
+         returning ledger_account_id",
+        code,
+        name,
+        kind,
+        true,
+        now.micros()
+    )
+}
+
+pub async fn update_ledger_account(tx: &mut Tx, code: &str, name: &str, active: bool) -> Result<u64> {
+    db::execute!(tx, "update ledger_account set name = $1, active = $2 where code = $3", name, active, code)
+}
+
+pub async fn customer_account_exists(tx: &mut Tx, account_id: i64) -> Result<bool> {
+    Ok(db::scalar_optional!(tx, i64, "select account_id from account where account_id = $1", account_id)?.is_some())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_entry(
+    tx: &mut Tx,
+    entry_date: &str,
+    source_kind: &str,
+    source_ref: &str,
+    memo: &str,
+    reverses_entry_id: Option<i64>,
+    posted_by: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into journal_entry (entry_date, source_kind, source_ref, memo, reverses_entry_id, posted_by, posted_at)
+         values ($1, $2, $3, $4, $5, $6, $7) returning entry_id",
+        entry_date,
+        source_kind,
+        source_ref,
+        memo,
+        reverses_entry_id,
+        posted_by,
+        now.micros()
+    )
+}
+
+pub async fn insert_line(
+    tx: &mut Tx,
+    entry_id: i64,
+    ledger_account_id: i64,
+    account_id: Option<i64>,
+    currency: &str,
+    amount_minor: i64,
+) -> Result<()> {
+    db::execute!(
+        tx,
+        "insert into journal_line (entry_id, ledger_account_id, account_id, currency, amount_minor)
+         values ($1, $2, $3, $4, $5)",
+        entry_id,
+        ledger_account_id,
+        account_id,
+        currency,
+        amount_minor
+    )?;
+    Ok(())
+}
+
+/// Adds `delta_minor` to a customer account's balance on one ledger account.
+pub async fn add_to_subledger(
+    tx: &mut Tx,
+    account_id: i64,
+    ledger_account_id: i64,
+    currency: &str,
+    delta_minor: i64,
+) -> Result<()> {
+    db::execute!(
+        tx,
+        "insert into subledger_balance (account_id, ledger_account_id, currency, balance_minor)
+         values ($1, $2, $3, $4)
+         on conflict (account_id, ledger_account_id, currency)
+         do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor",
+        account_id,
+        ledger_account_id,
+        currency,
+        delta_minor
+    )?;
+    Ok(())
+}
+
+/// Adds debits and credits to one ledger account's total for a day.
+pub async fn add_to_day_total(
+    tx: &mut Tx,
+    ledger_account_id: i64,
+    currency: &str,
+    entry_date: &str,
+    debit_minor: i64,
+    credit_minor: i64,
+) -> Result<()> {
+    db::execute!(
+        tx,
+        "insert into ledger_day_total (ledger_account_id, currency, entry_date, debit_minor, credit_minor)
+         values ($1, $2, $3, $4, $5)
+         on conflict (ledger_account_id, currency, entry_date)
+         do update set debit_minor = ledger_day_total.debit_minor + excluded.debit_minor,
+                       credit_minor = ledger_day_total.credit_minor + excluded.credit_minor",
+        ledger_account_id,
+        currency,
+        entry_date,
+        debit_minor,
+        credit_minor
+    )?;
+    Ok(())
+}
+
+/// The sums of an entry's stored lines per currency that are not zero (there should be none).
+pub async fn unbalanced_currencies(tx: &mut Tx, entry_id: i64) -> Result<Vec<(String, i64)>> {
+    db::fetch_all!(
+        tx,
+        (String, i64),
+        "select currency, cast(sum(amount_minor) as bigint) from journal_line where entry_id = $1
+         group by currency having sum(amount_minor) <> 0",
+        entry_id
+    )
+}
+
+pub async fn find_entry(tx: &mut Tx, entry_id: i64) -> Result<Option<EntryRow>> {
+    db::fetch_optional!(
+        tx,
+        EntryRow,
+        "select entry_id, entry_date, source_kind, source_ref, memo, reverses_entry_id, posted_by, posted_at
+         from journal_entry where entry_id = $1",
+        entry_id
+    )
+}
+
+pub async fn find_entry_by_source(tx: &mut Tx, source_kind: &str, source_ref: &str) -> Result<Option<EntryRow>> {
+    db::fetch_optional!(
+        tx,
+        EntryRow,
+        "select entry_id, entry_date, source_kind, source_ref, memo, reverses_entry_id, posted_by, posted_at
+         from journal_entry where source_kind = $1 and source_ref = $2",
+        source_kind,
+        source_ref
+    )
+}
+
+pub async fn reversal_of(tx: &mut Tx, entry_id: i64) -> Result<Option<i64>> {
+    db::scalar_optional!(tx, i64, "select entry_id from journal_entry where reverses_entry_id = $1", entry_id)
+}
+
+pub async fn entry_lines(tx: &mut Tx, entry_id: i64) -> Result<Vec<LineRow>> {
+    db::fetch_all!(
+        tx,
+        LineRow,
+        "select l.line_id, l.entry_id, a.code as ledger_code, a.name as ledger_name, l.account_id, l.currency,
+                l.amount_minor
+         from journal_line l join ledger_account a on a.ledger_account_id = l.ledger_account_id
+         where l.entry_id = $1 order by l.line_id",
+        entry_id
+    )
+}
+
+pub async fn subledger_balance(tx: &mut Tx, account_id: i64, ledger_code: &str, currency: &str) -> Result<i64> {
+    Ok(db::scalar_optional!(
+        tx,
+        i64,
+        "select b.balance_minor from subledger_balance b
+         join ledger_account a on a.ledger_account_id = b.ledger_account_id
+         where b.account_id = $1 and a.code = $2 and b.currency = $3",
+        account_id,
+        ledger_code,
+        currency
+    )?
+    .unwrap_or(0))
+}
+
+pub async fn insert_open_item(tx: &mut Tx, item: &OpenItemRow, now: Timestamp) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into open_item (account_id, entry_id, kind, source_ref, currency, due_date, amount_minor, open_minor,
+                                created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7, $8) returning item_id",
+        item.account_id,
+        item.entry_id,
+        &item.kind,
+        &item.source_ref,
+        &item.currency,
+        &item.due_date,
+        item.amount_minor,
+        now.micros()
+    )
+}
+
+const SELECT_ITEMS: &str = "select item_id, account_id, entry_id, kind, source_ref, currency, due_date, amount_minor, \
+     open_minor from open_item";
+
+/// Items with something left to pay, oldest due first.
+pub async fn unpaid_items(tx: &mut Tx, account_id: i64, currency: &str) -> Result<Vec<OpenItemRow>> {
+    let sql =
+        format!("{SELECT_ITEMS} where account_id = $1 and currency = $2 and open_minor > 0 order by due_date, item_id");
+    db::fetch_all!(tx, OpenItemRow, sqlx::AssertSqlSafe(sql), account_id, currency)
+}
+
+/// Items settled wholly or in part, newest due first (the order a reversal reopens them).
+pub async fn settled_items(tx: &mut Tx, account_id: i64, currency: &str) -> Result<Vec<OpenItemRow>> {
+    let sql = format!(
+        "{SELECT_ITEMS} where account_id = $1 and currency = $2 and open_minor < amount_minor
+         order by due_date desc, item_id desc"
+    );
+    db::fetch_all!(tx, OpenItemRow, sqlx::AssertSqlSafe(sql), account_id, currency)
+}
+
+/// Every item of an account, newest due first.
+pub async fn account_items(tx: &mut Tx, account_id: i64, limit: i64) -> Result<Vec<OpenItemRow>> {
+    let sql = format!("{SELECT_ITEMS} where account_id = $1 order by due_date desc, item_id desc limit $2");
+    db::fetch_all!(tx, OpenItemRow, sqlx::AssertSqlSafe(sql), account_id, limit)
+}
+
+pub async fn open_total(tx: &mut Tx, account_id: i64, currency: &str) -> Result<i64> {
+    Ok(db::scalar!(
+        tx,
+        Option<i64>,
+        "select cast(sum(open_minor) as bigint) from open_item where account_id = $1 and currency = $2",
+        account_id,
+        currency
+    )?
+    .unwrap_or(0))
+}
+
+/// Moves an item's open amount by `-settled_minor` and records the allocation.
+pub async fn allocate(tx: &mut Tx, item_id: i64, entry_id: i64, settled_minor: i64, now: Timestamp) -> Result<()> {
+    db::execute!(tx, "update open_item set open_minor = open_minor - $1 where item_id = $2", settled_minor, item_id)?;
+    db::execute!(
+        tx,
+        "insert into allocation (item_id, entry_id, amount_minor, created_at) values ($1, $2, $3, $4)",
+        item_id,
+        entry_id,
+        settled_minor,
+        now.micros()
+    )?;
+    Ok(())
+}

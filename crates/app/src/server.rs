@@ -41,6 +41,7 @@ pub fn all_routes() -> Routes {
         .merge(ledger::routes())
         .merge(billing::routes())
         .merge(payments::routes())
+        .merge(charges::routes())
         .merge(crate::system::routes())
 }
 

@@ -16,7 +16,9 @@ pub mod model;
 pub mod ops;
 pub mod pages;
 pub mod reports;
+pub mod report_store;
 pub mod store;
+pub mod verify;
 
 pub use error::LedgerError;
 pub use model::{BusinessDate, EntryDraft, LedgerCode, LineDraft};

@@ -1,0 +1,1 @@
+//! Payment file import (being built).

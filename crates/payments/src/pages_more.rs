@@ -1,0 +1,2 @@
+//! More HTML handlers (being built).
+pub fn routes() -> web::Routes { web::Routes::new() }

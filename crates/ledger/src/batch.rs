@@ -1,1 +1,236 @@
-//! Bulk posting for bill runs (being built by the billing work).
+//! Bulk posting for batch writers (bill runs): thousands of entries per transaction with a few
+//! multi-row statements instead of several statements per line. The rules are those of
+//! [`crate::ops::post`]: every draft is checked before anything is written, the stored lines are
+//! checked again after, a source document already posted is refused (the unique key), and the
+//! subledger balances and daily totals stay exact. Settlement is the caller's: call
+//! [`crate::ops::settle`] for the accounts that were in credit before the batch.
+
+use crate::LedgerError;
+use crate::model::{BusinessDate, EntryDraft};
+use crate::store;
+use db::bulk::{Rows, Statements, Value};
+use db::{Backend, Tx};
+use kernel::{Actor, Money, Timestamp};
+use std::collections::BTreeMap;
+
+/// The open item an entry records (a bill that falls due).
+#[derive(Debug, Clone)]
+pub struct OpenItemDraft {
+    pub account_id: i64,
+    pub kind: &'static str,
+    pub due_date: BusinessDate,
+    pub amount: Money,
+}
+
+/// One entry to post, with the open item it records, if any.
+#[derive(Debug, Clone)]
+pub struct BatchItem {
+    pub draft: EntryDraft,
+    pub open_item: Option<OpenItemDraft>,
+}
+
+/// Posts every item in the caller's transaction; returns the entry ids in the items' order.
+pub async fn post_many(
+    tx: &mut Tx,
+    actor: &Actor,
+    items: &[BatchItem],
+    now: Timestamp,
+) -> Result<Vec<i64>, LedgerError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    for item in items {
+        item.draft.check()?;
+        let length = item.draft.source_ref.chars().count();
+        if length == 0 || length > 200 || item.draft.source_ref.chars().any(char::is_control) {
+            return Err(LedgerError::TextInvalid { field: "source_ref" });
+        }
+        if item.open_item.as_ref().is_some_and(|o| o.amount.amount_minor <= 0) {
+            return Err(LedgerError::OpenItemAmountNotPositive);
+        }
+    }
+    let accounts = store::ledger_accounts(tx).await?;
+    let mut codes = BTreeMap::new();
+    for account in &accounts {
+        codes.insert(account.code.as_str(), (account.ledger_account_id, account.active));
+    }
+    let ids = allocate_entry_ids(tx, items.len()).await?;
+    let mut rows = BatchRows::new();
+    for (item, entry_id) in items.iter().zip(&ids) {
+        rows.add(item, *entry_id, &codes, actor, now)?;
+    }
+    let mut statements = Statements::new(tx.backend());
+    statements.flush(tx, &mut rows.entries).await.map_err(LedgerError::from_insert)?;
+    statements.flush(tx, &mut rows.lines).await?;
+    statements.flush(tx, &mut rows.items).await?;
+    upsert_subledger(tx, &rows.subledger).await?;
+    for ((ledger_account_id, currency, date), (debit, credit)) in &rows.day_totals {
+        store::add_to_day_total(tx, *ledger_account_id, currency, date, *debit, *credit).await?;
+    }
+    // The invariant again, where the entries are stored.
+    let (first, last) = (ids.iter().min().copied().unwrap_or(0), ids.iter().max().copied().unwrap_or(0));
+    let unbalanced = db::scalar!(
+        &mut *tx,
+        i64,
+        "select count(*) from (select entry_id from journal_line where entry_id between $1 and $2
+                                group by entry_id, currency having sum(amount_minor) <> 0) as u",
+        first,
+        last
+    )?;
+    if unbalanced != 0 {
+        return Err(LedgerError::EntryUnbalanced);
+    }
+    Ok(ids)
+}
+
+/// Entry ids for `count` new entries: on SQLite the one writer holds the lock, so the next ids
+/// after the largest are free; on PostgreSQL they come from the identity sequence.
+async fn allocate_entry_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, LedgerError> {
+    let count = i64::try_from(count).map_err(|_| LedgerError::AmountOverflow)?;
+    Ok(match tx.backend() {
+        Backend::Sqlite => {
+            let max = db::scalar!(&mut *tx, Option<i64>, "select max(entry_id) from journal_entry")?.unwrap_or(0);
+            (max + 1..=max + count).collect()
+        }
+        Backend::Postgres => db::fetch_all!(
+            &mut *tx,
+            (i64,),
+            "select nextval(pg_get_serial_sequence('journal_entry', 'entry_id')) from generate_series(1, $1)",
+            count
+        )?
+        .into_iter()
+        .map(|(id,)| id)
+        .collect(),
+    })
+}
+
+type DayKey = (i64, &'static str, String);
+
+struct BatchRows {
+    entries: Rows,
+    lines: Rows,
+    items: Rows,
+    /// (customer account, ledger account, currency) -> change
+    subledger: BTreeMap<(i64, i64, &'static str), i64>,
+    /// (ledger account, currency, date) -> (debits, credits)
+    day_totals: BTreeMap<DayKey, (i64, i64)>,
+}
+
+impl BatchRows {
+    fn new() -> BatchRows {
+        BatchRows {
+            entries: Rows::new(
+                "journal_entry",
+                "entry_id, entry_date, source_kind, source_ref, memo, posted_by, posted_at",
+            ),
+            lines: Rows::new("journal_line", "entry_id, ledger_account_id, account_id, currency, amount_minor"),
+            items: Rows::new(
+                "open_item",
+                "account_id, entry_id, kind, source_ref, currency, due_date, amount_minor, open_minor, created_at",
+            ),
+            subledger: BTreeMap::new(),
+            day_totals: BTreeMap::new(),
+        }
+    }
+
+    fn add(
+        &mut self,
+        item: &BatchItem,
+        entry_id: i64,
+        codes: &BTreeMap<&str, (i64, bool)>,
+        actor: &Actor,
+        now: Timestamp,
+    ) -> Result<(), LedgerError> {
+        let draft = &item.draft;
+        let date = draft.entry_date.to_string();
+        self.entries.push([
+            Value::Int(entry_id),
+            Value::Text(date.clone()),
+            Value::Static(draft.source_kind),
+            Value::Text(draft.source_ref.clone()),
+            Value::Text(draft.memo.clone()),
+            Value::Text(actor.name()),
+            Value::Int(now.micros()),
+        ]);
+        for line in &draft.lines {
+            let (ledger_account_id, active) = codes
+                .get(line.ledger_code.as_str())
+                .copied()
+                .ok_or(LedgerError::LedgerAccountUnknown { field: "ledger_code" })?;
+            if !active {
+                return Err(LedgerError::LedgerAccountInactive { field: "ledger_code" });
+            }
+            let currency = line.amount.currency.code();
+            let amount = line.amount.amount_minor;
+            self.lines.push([
+                Value::Int(entry_id),
+                Value::Int(ledger_account_id),
+                line.account_id.map(Value::Int).unwrap_or(Value::NullInt),
+                Value::Static(currency),
+                Value::Int(amount),
+            ]);
+            if let Some(account_id) = line.account_id {
+                *self.subledger.entry((account_id, ledger_account_id, currency)).or_insert(0) += amount;
+            }
+            let total = self.day_totals.entry((ledger_account_id, currency, date.clone())).or_insert((0, 0));
+            if amount > 0 {
+                total.0 += amount;
+            } else {
+                total.1 -= amount;
+            }
+        }
+        if let Some(open) = &item.open_item {
+            self.items.push([
+                Value::Int(open.account_id),
+                Value::Int(entry_id),
+                Value::Static(open.kind),
+                Value::Text(draft.source_ref.clone()),
+                Value::Static(open.amount.currency.code()),
+                Value::Text(open.due_date.to_string()),
+                Value::Int(open.amount.amount_minor),
+                Value::Int(open.amount.amount_minor),
+                Value::Int(now.micros()),
+            ]);
+        }
+        Ok(())
+    }
+}
+
+/// Adds each change to its subledger balance with multi-row upserts.
+async fn upsert_subledger(tx: &mut Tx, changes: &BTreeMap<(i64, i64, &'static str), i64>) -> Result<(), LedgerError> {
+    const ROWS_PER_STATEMENT: usize = 1_000;
+    let all: Vec<_> = changes.iter().filter(|(_, amount)| **amount != 0).collect();
+    for chunk in all.chunks(ROWS_PER_STATEMENT) {
+        let backend = tx.backend();
+        let tuples: Vec<String> = (0..chunk.len())
+            .map(|r| match backend {
+                Backend::Sqlite => "(?, ?, ?, ?)".to_string(),
+                Backend::Postgres => format!("(${}, ${}, ${}, ${})", r * 4 + 1, r * 4 + 2, r * 4 + 3, r * 4 + 4),
+            })
+            .collect();
+        let sql = format!(
+            "insert into subledger_balance (account_id, ledger_account_id, currency, balance_minor) values {}
+             on conflict (account_id, ledger_account_id, currency)
+             do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor",
+            tuples.join(", ")
+        );
+        let sql = db::sqlx::AssertSqlSafe(sql);
+        match tx {
+            Tx::Sqlite(t) => {
+                let mut query = db::sqlx::query(sql);
+                for ((account_id, ledger_account_id, currency), amount) in chunk {
+                    query = query.bind(*account_id).bind(*ledger_account_id).bind(*currency).bind(**amount);
+                }
+                query.execute(&mut **t).await.map_err(db::Error::from)?;
+            }
+            Tx::Pg(t) => {
+                let mut query = db::sqlx::query(sql);
+                for ((account_id, ledger_account_id, currency), amount) in chunk {
+                    query = query.bind(*account_id).bind(*ledger_account_id).bind(*currency).bind(**amount);
+                }
+                query.execute(&mut **t).await.map_err(db::Error::from)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -4,7 +4,7 @@
 //! A guided tour:
 //! - [`bill`]: [`bill::BillDocument`] holds a bill's already formatted data and
 //!   [`bill::render`] turns it into a one-page bill with a remittance stub.
-//! - `letter`: [`letter::LetterDocument`] and [`letter::render`] for one letter, and
+//! - [`letter`]: [`letter::LetterDocument`] and [`letter::render`] for one letter, and
 //!   [`letter::render_batch`] for a day's letters in one file for the print room.
 //! - The page model underneath both: a [`Document`] of [`Page`]s; each page records text, lines
 //!   and rectangles placed in points (1/72 inch) from the top-left corner. [`text_width`] and
@@ -19,6 +19,7 @@ mod bill_flow;
 mod document;
 mod embed;
 mod font;
+pub mod letter;
 
 mod page;
 mod writer;

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use crate::bill::{self, BillDocument, ChargeLine, MeterReadLine};
+use crate::letter::{self, LetterDocument};
 use crate::{Document, DocumentInfo, Font, Page, PageSize, PdfDateTime, PdfError, Stroke, TextStyle};
 
 fn charge(description: &str, quantity: &str, rate: &str, amount: &str) -> ChargeLine {
@@ -227,4 +228,67 @@ fn bad_input_is_refused() {
     let empty = Document::new(DocumentInfo::default());
     assert_eq!(empty.to_bytes(), Err(PdfError::DocumentHasNoPages));
     assert_eq!(PdfDateTime::new(2026, 13, 1, 0, 0, 0), Err(PdfError::DateIsOutOfRange));
+}
+
+pub(crate) fn sample_letter(recipient: &str) -> LetterDocument {
+    LetterDocument {
+        page_size: PageSize::US_LETTER,
+        created: Some(PdfDateTime::new(2026, 11, 30, 6, 10, 0).unwrap()),
+        organisation_name: "Riverside Water & Power".to_owned(),
+        organisation_address_lines: vec!["120 Harbour Street".to_owned(), "Springfield, OR 97477".to_owned()],
+        date: "30 November 2026".to_owned(),
+        recipient_lines: vec![recipient.to_owned(), "77 Elm Road".to_owned(), "Eugene, OR 97401".to_owned()],
+        subject: "Your account ACC-0042-7781: planned water supply interruption on 14 December".to_owned(),
+        body_paragraphs: vec![
+            format!("Dear {recipient},"),
+            "We will replace the water main on Elm Road on Monday 14 December between 09:00 and 15:00. \
+             During this time your water supply will be interrupted. Please keep some drinking water at hand."
+                .to_owned(),
+            "If anyone in your household depends on a continuous water supply for medical reasons, call us on \
+             (541) 555-0100 before 10 December and we will arrange a temporary supply."
+                .to_owned(),
+            "We apologise for the inconvenience and thank you for your patience.".to_owned(),
+        ],
+        signature_lines: vec![
+            "Yours sincerely,".to_owned(),
+            String::new(),
+            "Ana Ruiz".to_owned(),
+            "Customer Care".to_owned(),
+        ],
+    }
+}
+
+#[test]
+fn a_letter_renders_with_its_text_extractable() {
+    let pdf = letter::render(&sample_letter("Margarethe Øster")).unwrap();
+    assert!(pdf.starts_with(b"%PDF-"));
+    assert_xref_offsets_point_at_objects(&pdf);
+    let Some(text) = pdftotext(&pdf, "letter") else { return };
+    assert!(text.contains("Dear Margarethe Øster,"));
+    assert!(text.contains("Ana Ruiz"));
+}
+
+#[test]
+fn a_batch_holds_every_letter_each_on_its_own_pages() {
+    let mut long = sample_letter("Long Reader");
+    long.body_paragraphs = vec!["A paragraph that goes on and on about the water main. ".repeat(12); 8];
+    let letters = vec![sample_letter("First Reader"), long.clone(), sample_letter("Third Reader")];
+    let long_pages = letter::pages(&long).len();
+    assert!(long_pages >= 2, "a long letter flows onto more pages");
+    let info = DocumentInfo { title: "Letters 30 Nov 2026".to_owned(), ..DocumentInfo::default() };
+    let pdf = letter::render_batch(&letters, info).unwrap();
+    assert!(String::from_utf8_lossy(&pdf).contains(&format!("/Count {}", long_pages + 2)));
+    assert_xref_offsets_point_at_objects(&pdf);
+    assert_eq!(letter::render_batch(&[], DocumentInfo::default()), Err(PdfError::DocumentHasNoPages));
+}
+
+/// Writes sample letters where a person can look at them: `cargo test -p pdf -- --ignored`.
+#[test]
+#[ignore = "writes /tmp/sample-letter.pdf for a visual check"]
+fn write_sample_letter() {
+    std::fs::write("/tmp/sample-letter.pdf", letter::render(&sample_letter("Margarethe Øster")).unwrap()).unwrap();
+    let mut long = sample_letter("Long Reader");
+    long.page_size = PageSize::A4;
+    long.body_paragraphs = vec!["A paragraph that goes on and on about the water main. ".repeat(12); 8];
+    std::fs::write("/tmp/sample-letter-long.pdf", letter::render(&long).unwrap()).unwrap();
 }

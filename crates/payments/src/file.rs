@@ -74,7 +74,12 @@ pub fn parse(text: &str, currency: Currency) -> Parsed {
         let delimiter = if raw.contains(';') && !raw.contains(',') { ';' } else { ',' };
         let fields: Vec<&str> = raw.split(delimiter).map(|f| f.trim().trim_matches('"').trim()).collect();
         let [account, amount, reference, date] = fields.as_slice() else {
-            parsed.fault(LineError::new(number, "line", "field_count", "must have 4 fields: account_number,amount,reference,date"));
+            parsed.fault(LineError::new(
+                number,
+                "line",
+                "field_count",
+                "must have 4 fields: account_number,amount,reference,date",
+            ));
             continue;
         };
         let before = parsed.error_count;
@@ -102,7 +107,12 @@ pub fn parse(text: &str, currency: Currency) -> Parsed {
             && reference.bytes().all(|b| b.is_ascii_graphic())
             && !crate::model::looks_like_pan(reference);
         if !reference_ok {
-            parsed.fault(LineError::new(number, "reference", "reference_invalid", "must be 1 to 60 printable characters"));
+            parsed.fault(LineError::new(
+                number,
+                "reference",
+                "reference_invalid",
+                "must be 1 to 60 printable characters",
+            ));
         } else if let Some(first) = seen.insert(reference, number) {
             parsed.fault(LineError::new(
                 number,

@@ -235,7 +235,10 @@ impl DrawerStatus {
     }
 
     pub fn can_become(self, next: DrawerStatus) -> bool {
-        matches!((self, next), (DrawerStatus::Open, DrawerStatus::Closed) | (DrawerStatus::Closed, DrawerStatus::SignedOff))
+        matches!(
+            (self, next),
+            (DrawerStatus::Open, DrawerStatus::Closed) | (DrawerStatus::Closed, DrawerStatus::SignedOff)
+        )
     }
 }
 

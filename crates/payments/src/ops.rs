@@ -121,8 +121,15 @@ pub async fn take_payment(
     record(tx, actor, "payment.taken", "payment", payment_id, detail, now).await?;
     if new.log_contact {
         let summary = format!("Payment {number} of {} by {} ({})", new.amount, new.tender.label(), new.channel.code());
-        contacts::ops::log_system_contact(tx, account.customer_id, Some(account.account_id), "payment_taken", &summary, now)
-            .await?;
+        contacts::ops::log_system_contact(
+            tx,
+            account.customer_id,
+            Some(account.account_id),
+            "payment_taken",
+            &summary,
+            now,
+        )
+        .await?;
     }
     let balance = ledger::ops::receivable_balance(tx, account.account_id, currency).await?;
     let payment = store::find_payment(tx, payment_id).await?.ok_or(PaymentError::PaymentNotFound)?;
@@ -145,12 +152,7 @@ pub async fn payments_for_account(
 }
 
 /// Opens a drawer for the acting cashier with a counted float.
-pub async fn open_drawer(
-    tx: &mut Tx,
-    actor: &Actor,
-    float: Money,
-    now: Timestamp,
-) -> Result<DrawerRow, PaymentError> {
+pub async fn open_drawer(tx: &mut Tx, actor: &Actor, float: Money, now: Timestamp) -> Result<DrawerRow, PaymentError> {
     let user_id = actor.user_id().ok_or(PaymentError::DrawerNotYours)?.get();
     if float.amount_minor < 0 {
         return Err(PaymentError::AmountMustBePositive { field: "float" });

@@ -168,9 +168,18 @@ pub async fn transfer_payment(
         return Err(PaymentError::TransferExceedsPayment);
     }
     let by = actor.name();
-    let transfer_id =
-        store::insert_transfer(tx, payment_id, payment.account_id, to_account_id, amount_minor, currency.code(), memo, &by, now)
-            .await?;
+    let transfer_id = store::insert_transfer(
+        tx,
+        payment_id,
+        payment.account_id,
+        to_account_id,
+        amount_minor,
+        currency.code(),
+        memo,
+        &by,
+        now,
+    )
+    .await?;
     let number = transfer_number(transfer_id);
     let amount = Money::new(amount_minor, currency);
     let draft = EntryDraft::new(BusinessDate::of(now), "transfer", number.clone())
@@ -227,7 +236,8 @@ pub async fn request_refund(
     let refund_id =
         store_more::insert_refund(tx, account_id, amount.amount_minor, currency.code(), reason, &by, user_id, now)
             .await?;
-    let detail = json!({ "refund": refund_number(refund_id), "account_id": account_id, "amount_minor": amount.amount_minor });
+    let detail =
+        json!({ "refund": refund_number(refund_id), "account_id": account_id, "amount_minor": amount.amount_minor });
     record(tx, actor, "refund.requested", "refund", refund_id, detail, now).await?;
     get_refund(tx, refund_id).await
 }
@@ -293,7 +303,8 @@ pub async fn issue_refund(
 ) -> Result<RefundRow, PaymentError> {
     let refund = get_refund(tx, refund_id).await?;
     RefundStatus::parse(&refund.status)?.after(RefundAction::Issue)?;
-    let reference = crate::model::parse_short(Some(reference), 60, "reference")?.ok_or(PaymentError::IssueReferenceMissing)?;
+    let reference =
+        crate::model::parse_short(Some(reference), 60, "reference")?.ok_or(PaymentError::IssueReferenceMissing)?;
     if store_more::issue_refund(tx, refund_id, &reference, &actor.name(), now).await? != 1 {
         return Err(PaymentError::RefundNotInThatState { status: "approved" });
     }
@@ -361,9 +372,17 @@ pub async fn make_deposit(
     let date = BusinessDate::of(now);
     let by = actor.name();
     let drawer_count = i64::try_from(drawers.len()).unwrap_or(i64::MAX);
-    let deposit_id =
-        store_more::insert_deposit(tx, &date.to_string(), total, currency.code(), payment_count, drawer_count, &by, now)
-            .await?;
+    let deposit_id = store_more::insert_deposit(
+        tx,
+        &date.to_string(),
+        total,
+        currency.code(),
+        payment_count,
+        drawer_count,
+        &by,
+        now,
+    )
+    .await?;
     let (marked, _) = store_more::mark_deposited(tx, deposit_id, currency.code()).await?;
     if i64::try_from(marked).unwrap_or(-1) != payment_count {
         // Something changed between the totals and the marking: refuse rather than misstate.

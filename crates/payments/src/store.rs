@@ -136,7 +136,8 @@ pub async fn find_payment(tx: &mut Tx, payment_id: i64) -> Result<Option<Payment
 
 /// An account's payments, newest first, older than `before_id`.
 pub async fn account_payments(tx: &mut Tx, account_id: i64, before_id: i64, limit: i64) -> Result<Vec<PaymentRow>> {
-    let sql = format!("{SELECT_PAYMENTS} where p.account_id = $1 and p.payment_id < $2 order by p.payment_id desc limit $3");
+    let sql =
+        format!("{SELECT_PAYMENTS} where p.account_id = $1 and p.payment_id < $2 order by p.payment_id desc limit $3");
     let rows = db::fetch_all!(tx, PaymentRow, sqlx::AssertSqlSafe(sql), account_id, before_id, limit)?;
     Ok(rows.into_iter().map(PaymentRow::numbered).collect())
 }

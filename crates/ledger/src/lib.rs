@@ -11,13 +11,13 @@
 
 pub mod api;
 pub mod batch;
-pub mod batch_payments;
 mod error;
+pub mod manage;
 pub mod model;
 pub mod ops;
 pub mod pages;
-pub mod reports;
 pub mod report_store;
+pub mod reports;
 pub mod store;
 pub mod verify;
 
@@ -29,5 +29,9 @@ pub fn routes() -> web::Routes {
     api::routes().merge(pages::routes())
 }
 
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+mod store_tests;
 #[cfg(test)]
 mod tests;

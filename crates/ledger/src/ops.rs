@@ -263,6 +263,24 @@ pub async fn settle(
             allocations.push(Allocation { item_id: item.item_id, source_ref: item.source_ref, amount_minor: -amount });
             to_reopen -= amount;
         }
+        if to_reopen > 0 {
+            // More is owed than was ever settled (a payment reversed after its credit was refunded,
+            // a debit posted without a charge): the rest falls due as an item of its own, due on the
+            // causing entry's date, so open items still add up to what is owed.
+            let entry = store::find_entry(tx, entry_id).await?.ok_or(LedgerError::EntryNotFound)?;
+            let due = BusinessDate::parse(&entry.entry_date, "entry_date")?;
+            add_open_item(
+                tx,
+                account_id,
+                entry_id,
+                "debit",
+                &entry.source_ref,
+                due,
+                Money::new(to_reopen, currency),
+                now,
+            )
+            .await?;
+        }
     }
     Ok(allocations)
 }

@@ -208,12 +208,7 @@ pub struct AgingAccountRow {
 }
 
 /// Accounts with the most open, largest first, a page at a time by offset.
-pub async fn aging_accounts(
-    tx: &mut Tx,
-    b: &AgingBounds<'_>,
-    offset: i64,
-    limit: i64,
-) -> Result<Vec<AgingAccountRow>> {
+pub async fn aging_accounts(tx: &mut Tx, b: &AgingBounds<'_>, offset: i64, limit: i64) -> Result<Vec<AgingAccountRow>> {
     let [b0, b1, b2, b3, b4] = b.bounds;
     db::fetch_all!(
         tx,
@@ -247,11 +242,7 @@ pub async fn aging_accounts(
 
 /// Counts of entries and lines, for the integrity report.
 pub async fn counts(tx: &mut Tx) -> Result<(i64, i64)> {
-    db::fetch_one!(
-        tx,
-        (i64, i64),
-        "select (select count(*) from journal_entry), (select count(*) from journal_line)"
-    )
+    db::fetch_one!(tx, (i64, i64), "select (select count(*) from journal_entry), (select count(*) from journal_line)")
 }
 
 /// Entries whose lines do not sum to zero in some currency: (entry_id, currency, sum).
@@ -334,7 +325,8 @@ pub async fn day_total_mismatches(tx: &mut Tx) -> Result<Vec<DayMismatch>> {
               and s.entry_date = k.entry_date
          left join ledger_day_total t on t.ledger_account_id = k.ledger_account_id and t.currency = k.currency
               and t.entry_date = k.entry_date
-         where coalesce(t.debit_minor, 0) <> coalesce(s.debit, 0) or coalesce(t.credit_minor, 0) <> coalesce(s.credit, 0)
+         where coalesce(t.debit_minor, 0) <> coalesce(s.debit, 0)
+            or coalesce(t.credit_minor, 0) <> coalesce(s.credit, 0)
          order by k.entry_date, a.code, k.currency"
     )
 }

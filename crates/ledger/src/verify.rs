@@ -38,9 +38,9 @@ pub async fn verify(db: &db::Db) -> Result<VerifyReport, LedgerError> {
     }
     for (account_id, code, currency, stored, lines) in report_store::subledger_mismatches(&mut tx).await? {
         problems.push(match stored {
-            Some(stored) => format!(
-                "account {account_id}: balance on {code} {currency} is {stored} but its lines sum to {lines}"
-            ),
+            Some(stored) => {
+                format!("account {account_id}: balance on {code} {currency} is {stored} but its lines sum to {lines}")
+            }
             None => format!("account {account_id}: lines on {code} {currency} sum to {lines} but no balance is kept"),
         });
     }
@@ -53,9 +53,7 @@ pub async fn verify(db: &db::Db) -> Result<VerifyReport, LedgerError> {
     for (item_id, account_id, amount, open) in report_store::items_out_of_range(&mut tx).await? {
         problems.push(format!("account {account_id}: open item {item_id} has {open} open of {amount}"));
     }
-    for (account_id, currency, open, balance) in
-        report_store::open_mismatches(&mut tx, LedgerCode::RECEIVABLE).await?
-    {
+    for (account_id, currency, open, balance) in report_store::open_mismatches(&mut tx, LedgerCode::RECEIVABLE).await? {
         problems.push(format!(
             "account {account_id}: open items total {open} {currency} but the receivable balance is {balance} \
              (difference {})",

@@ -188,3 +188,237 @@ async fn twenty_identical_requests_with_one_key_make_one_payment() -> TestResult
     app.stop().await;
     Ok(())
 }
+
+async fn post(app: &TestApp, token: &str, path: &str, body: &Value) -> Result<(StatusCode, Value), Error> {
+    let response = app.api.post(app.url(path)).bearer_auth(token).json(body).send().await?;
+    let status = response.status();
+    let text = response.text().await?;
+    Ok((status, serde_json::from_str(&text).unwrap_or(Value::String(text))))
+}
+
+#[tokio::test]
+async fn a_refund_needs_a_supervisor_who_did_not_request_it() -> TestResult {
+    let app = spawn_app().await;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    let sue = app.user_with_token("sue", Role::Supervisor).await?;
+    let sam = app.user_with_token("sam", Role::Supervisor).await?;
+    let (account_id, _) = new_account(&app, &agent, false).await?;
+    let (status, _) = post(&app, &agent, "/api/v1/payments", &card(account_id, "80.00")).await?;
+    assert_eq!(status, StatusCode::CREATED);
+    let too_much = json!({"account_id": account_id, "amount": "80.01", "reason": "overpaid"});
+    let (status, problem) = post(&app, &sue, "/api/v1/refunds", &too_much).await?;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("refund_exceeds_credit")));
+    let ask = json!({"account_id": account_id, "amount": "30.00", "reason": "overpaid"});
+    let (status, refund) = post(&app, &sue, "/api/v1/refunds", &ask).await?;
+    assert_eq!(status, StatusCode::CREATED, "{refund}");
+    let id = refund["refund_id"].as_i64().unwrap();
+    let approve = format!("/api/v1/refunds/{id}/approve");
+    let (status, problem) = post(&app, &agent, &approve, &json!({})).await?;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::FORBIDDEN, Some("permission_denied")));
+    let (status, problem) = post(&app, &sue, &approve, &json!({})).await?;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::FORBIDDEN, Some("refund_requires_different_approver")));
+    let list: Value =
+        app.api.get(app.url("/api/v1/refunds?status=requested")).bearer_auth(&sam).send().await?.json().await?;
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    let (status, approved) = post(&app, &sam, &approve, &json!({"note": "ok"})).await?;
+    assert_eq!((status, approved["status"].as_str()), (StatusCode::OK, Some("approved")));
+    assert_eq!(balance(&app, account_id).await?, -5_000, "the refunded credit left the account");
+    let (status, _) = post(&app, &sam, &approve, &json!({})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "approved once");
+    let cashier = app.user_with_token("cora", Role::Cashier).await?;
+    let issue = format!("/api/v1/refunds/{id}/issue");
+    let (status, issued) = post(&app, &cashier, &issue, &json!({"reference": "CHK-1001"})).await?;
+    assert_eq!((status, issued["status"].as_str()), (StatusCode::OK, Some("issued")), "{issued}");
+    // The other branch: a rejected refund moves no money.
+    let (_, second) =
+        post(&app, &agent, "/api/v1/refunds", &json!({"account_id": account_id, "amount": "10.00"})).await?;
+    let reject = format!("/api/v1/refunds/{}/reject", second["refund_id"].as_i64().unwrap());
+    let (status, rejected) = post(&app, &sam, &reject, &json!({"note": "call the customer"})).await?;
+    assert_eq!((status, rejected["status"].as_str()), (StatusCode::OK, Some("rejected")));
+    assert_eq!(balance(&app, account_id).await?, -5_000);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_bad_payment_file_posts_nothing_and_lists_every_error() -> TestResult {
+    let app = spawn_app().await;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
+    let (first, first_number) = new_account(&app, &agent, false).await?;
+    let (_, second_number) = new_account(&app, &agent, false).await?;
+    bill(&app, first, "BILL-1", 5_000).await?;
+    let bad = format!(
+        "\u{feff}account_number;amount;reference;date\n{first_number};12.x;R-1;2026-11-30\n{second_number};5.00;R-2;2026-13-01\n\
+         0000000000;5.00;R-3;2026-11-30\n{second_number};5.00;R-2;2026-11-30\n{first_number};-1;;2026-11-30\n"
+    );
+    let response = app.api.post(app.url("/api/v1/payment-files")).bearer_auth(&clerk).body(bad).send().await?;
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let problem: Value = response.json().await?;
+    assert_eq!(problem["code"], "payment_file_invalid");
+    let errors = problem["errors"].as_array().unwrap();
+    let fields: Vec<&str> = errors.iter().map(|e| e["field"].as_str().unwrap()).collect();
+    for expected in [
+        "line 2: amount",
+        "line 3: date",
+        "line 4: account_number",
+        "line 5: reference",
+        "line 6: amount",
+        "line 6: reference",
+    ] {
+        assert!(fields.contains(&expected), "{expected} missing from {fields:?}");
+    }
+    let mut tx = app.db.read().await?;
+    assert_eq!(db::scalar!(&mut tx, i64, "select count(*) from payment")?, 0, "nothing posted");
+    drop(tx);
+    let good = format!(
+        "{first_number},30.00,LBX-1,2026-11-30\n{second_number},12.50,LBX-2,2026-11-30\n{first_number},5.00,LBX-3,2026-11-30\n"
+    );
+    let body = json!({"file_name": "lockbox.csv", "text": good});
+    let (status, imported) = post(&app, &clerk, "/api/v1/payment-files", &body).await?;
+    assert_eq!(status, StatusCode::CREATED, "{imported}");
+    assert_eq!(imported["payment_count"], 3);
+    assert_eq!(imported["total_minor"], 4_750);
+    assert_eq!(balance(&app, first).await?, 1_500);
+    assert_eq!(open_minor(&app, first).await?, 1_500, "the file's payments settled the bill");
+    let (status, problem) = post(&app, &clerk, "/api/v1/payment-files", &body).await?;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("payment_file_duplicate")));
+    let again = format!("{second_number},1.00,LBX-2,2026-11-30\n");
+    let response = app.api.post(app.url("/api/v1/payment-files")).bearer_auth(&clerk).body(again).send().await?;
+    assert_eq!(response.status(), StatusCode::CONFLICT, "a reference imported before");
+    // A payment taken through the API after a bulk import gets the next number.
+    let (status, taken) = post(&app, &agent, "/api/v1/payments", &card(first, "1.00")).await?;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    let mut tx = app.db.read().await?;
+    let unbalanced = db::scalar!(
+        &mut tx,
+        i64,
+        "select count(*) from (select entry_id from journal_line group by entry_id having sum(amount_minor) <> 0) u"
+    )?;
+    assert_eq!(unbalanced, 0);
+    drop(tx);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_nsf_reversal_reopens_the_bill_adds_the_fee_and_two_make_the_account_cash_only() -> TestResult {
+    let app = spawn_app().await;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
+    let (account_id, _) = new_account(&app, &agent, false).await?;
+    bill(&app, account_id, "BILL-1", 6_000).await?;
+    let check = json!({"account_id": account_id, "amount": "60.00", "tender": "check", "channel": "mail", "check_number": "1042"});
+    let (_, taken) = post(&app, &agent, "/api/v1/payments", &check).await?;
+    assert_eq!(open_minor(&app, account_id).await?, 0);
+    let payment_id = taken["payment"]["payment_id"].as_i64().unwrap();
+    let (status, reversal) =
+        post(&app, &clerk, "/api/v1/reversals", &json!({"payment_id": payment_id, "reason": "nsf"})).await?;
+    assert_eq!(status, StatusCode::CREATED, "{reversal}");
+    assert_eq!(reversal["fee_minor"], 2_500);
+    assert_eq!(balance(&app, account_id).await?, 8_500);
+    assert_eq!(open_minor(&app, account_id).await?, 8_500, "the bill reopened and the fee is open");
+    assert_eq!(reversal["account_now_cash_only"], false);
+    let (status, problem) =
+        post(&app, &clerk, "/api/v1/reversals", &json!({"payment_id": payment_id, "reason": "nsf"})).await?;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("payment_already_reversed")));
+    let (_, second) = post(&app, &agent, "/api/v1/payments", &check).await?;
+    let second_id = second["payment"]["payment_id"].as_i64().unwrap();
+    let (_, reversal) =
+        post(&app, &clerk, "/api/v1/reversals", &json!({"payment_id": second_id, "reason": "returned_check"})).await?;
+    assert_eq!(reversal["account_now_cash_only"], true);
+    let (status, problem) = post(&app, &agent, "/api/v1/payments", &check).await?;
+    assert_eq!((status, problem["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("account_is_cash_only")));
+    let mut tx = app.db.read().await?;
+    let contacts =
+        db::scalar!(&mut tx, i64, "select count(*) from contact where sub_reason_code = 'payment_reversed'")?;
+    assert_eq!(contacts, 2, "each reversal is on the customer's timeline");
+    drop(tx);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_misapplied_payment_moves_to_the_right_account() -> TestResult {
+    let app = spawn_app().await;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
+    let (wrong, _) = new_account(&app, &agent, false).await?;
+    let (right, _) = new_account(&app, &agent, false).await?;
+    bill(&app, wrong, "BILL-W", 1_000).await?;
+    bill(&app, right, "BILL-R", 4_000).await?;
+    let (_, taken) = post(&app, &agent, "/api/v1/payments", &card(wrong, "40.00")).await?;
+    let id = taken["payment"]["payment_id"].as_i64().unwrap();
+    let path = format!("/api/v1/payments/{id}/transfer");
+    let (status, problem) = post(&app, &clerk, &path, &json!({"to_account_id": right, "amount": "40.01"})).await?;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("transfer_exceeds_payment"))
+    );
+    let (status, moved) = post(&app, &clerk, &path, &json!({"to_account_id": right, "memo": "wrong account"})).await?;
+    assert_eq!(status, StatusCode::CREATED, "{moved}");
+    assert_eq!((balance(&app, wrong).await?, open_minor(&app, wrong).await?), (1_000, 1_000), "bill reopened");
+    assert_eq!((balance(&app, right).await?, open_minor(&app, right).await?), (0, 0), "bill paid");
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_drawer_close_posts_over_short_and_a_deposit_takes_it_to_the_bank() -> TestResult {
+    let app = spawn_app().await;
+    let cashier = app.user_with_token("cora", Role::Cashier).await?;
+    let sup = app.user_with_token("sue", Role::Supervisor).await?;
+    let (account_id, _) = new_account(&app, &cashier, false).await?;
+    let (status, drawer) = post(&app, &cashier, "/api/v1/drawers", &json!({"float": "100.00"})).await?;
+    assert_eq!(status, StatusCode::CREATED, "{drawer}");
+    let drawer_id = drawer["drawer_id"].as_i64().unwrap();
+    let (status, _) = post(&app, &cashier, "/api/v1/drawers", &json!({"float": "100.00"})).await?;
+    assert_eq!(status, StatusCode::CONFLICT, "one open drawer a cashier");
+    let cash = json!({"account_id": account_id, "amount": "45.00", "tender": "cash"});
+    let (status, taken) = post(&app, &cashier, "/api/v1/payments", &cash).await?;
+    assert_eq!(status, StatusCode::CREATED, "{taken}");
+    assert_eq!(taken["payment"]["drawer_id"], drawer_id);
+    let check = json!({"account_id": account_id, "amount": "20.00", "tender": "check", "check_number": "77"});
+    post(&app, &cashier, "/api/v1/payments", &check).await?;
+    let mail = json!({"account_id": account_id, "amount": "10.00", "tender": "money_order", "channel": "mail"});
+    post(&app, &cashier, "/api/v1/payments", &mail).await?;
+    let close = format!("/api/v1/drawers/{drawer_id}/close");
+    let (status, closed) =
+        post(&app, &cashier, &close, &json!({"counted_cash": "143.00", "counted_checks": "20.00"})).await?;
+    assert_eq!(status, StatusCode::OK, "{closed}");
+    assert_eq!(closed["expected_cash_minor"], 14_500);
+    assert_eq!(closed["over_short_minor"], -200);
+    let mut tx = app.db.read().await?;
+    let short = db::scalar!(
+        &mut tx,
+        i64,
+        "select cast(sum(l.amount_minor) as bigint) from journal_line l join ledger_account a using (ledger_account_id)
+         where a.code = '6100'"
+    )?;
+    assert_eq!(short, 200, "the shortage is an expense");
+    drop(tx);
+    let sign_off = format!("/api/v1/drawers/{drawer_id}/sign-off");
+    let (status, _) = post(&app, &sup, &sign_off, &json!({})).await?;
+    assert_eq!(status, StatusCode::OK);
+    let (status, deposit) = post(&app, &cashier, "/api/v1/bank-deposits", &json!({})).await?;
+    assert_eq!(status, StatusCode::CREATED, "{deposit}");
+    assert_eq!(deposit["deposit"]["total_minor"], 4_500 + 2_000 + 1_000 - 200);
+    assert_eq!(deposit["deposit"]["payment_count"], 3);
+    let (status, problem) = post(&app, &cashier, "/api/v1/bank-deposits", &json!({})).await?;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::CONFLICT, Some("nothing_to_deposit")),
+        "deposited once"
+    );
+    let mut tx = app.db.read().await?;
+    let undeposited = db::scalar!(
+        &mut tx,
+        Option<i64>,
+        "select cast(sum(l.amount_minor) as bigint) from journal_line l join ledger_account a using (ledger_account_id)
+         where a.code = '1010'"
+    )?;
+    assert_eq!(undeposited, Some(0), "undeposited funds all went to the bank");
+    drop(tx);
+    app.stop().await;
+    Ok(())
+}

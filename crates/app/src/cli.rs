@@ -270,15 +270,26 @@ async fn load_demo(db: &Db, clock: &dyn Clock, customer_count: u64) -> Result<()
 
 async fn verify(db: &Db) -> Result<ExitCode, String> {
     let report = db::audit::verify(db).await.map_err(|e| e.to_string())?;
-    if report.is_intact() {
+    let mut intact = report.is_intact();
+    if intact {
         println!("audit chain: ok ({} records)", report.records_checked);
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        println!("audit chain: BROKEN ({} records checked)", report.records_checked);
+        for problem in &report.problems {
+            println!("  - {problem}");
+        }
     }
-    println!("audit chain: BROKEN ({} records checked)", report.records_checked);
-    for problem in &report.problems {
-        println!("  - {problem}");
+    let books = ledger::verify::verify(db).await.map_err(|e| e.to_string())?;
+    if books.is_clean() {
+        println!("ledger: ok ({} entries, {} lines)", books.entries_checked, books.lines_checked);
+    } else {
+        intact = false;
+        println!("ledger: BROKEN ({} entries, {} lines checked)", books.entries_checked, books.lines_checked);
+        for problem in &books.problems {
+            println!("  - {problem}");
+        }
     }
-    Ok(ExitCode::from(1))
+    Ok(if intact { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Reads a password from standard input (the first line, without its line ending).

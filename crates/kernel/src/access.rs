@@ -92,10 +92,16 @@ pub enum Permission {
     /// Approve or reject refunds, adjustments above the limit and drawer sign-offs.
     #[serde(rename = "money.approve")]
     MoneyApprove,
+    /// Take and answer live chats from the chat console.
+    #[serde(rename = "chat.work")]
+    ChatWork,
+    /// Chat widget origins, the telephony webhook secret and staff telephone extensions.
+    #[serde(rename = "chat.manage")]
+    ChatManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 25] = [
         Permission::Profile,
         Permission::Search,
         Permission::UsersRead,
@@ -119,6 +125,8 @@ impl Permission {
         Permission::LedgerRead,
         Permission::LedgerManage,
         Permission::MoneyApprove,
+        Permission::ChatWork,
+        Permission::ChatManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -146,6 +154,8 @@ impl Permission {
             Permission::LedgerRead => "ledger.read",
             Permission::LedgerManage => "ledger.manage",
             Permission::MoneyApprove => "money.approve",
+            Permission::ChatWork => "chat.work",
+            Permission::ChatManage => "chat.manage",
         }
     }
 
@@ -178,6 +188,8 @@ impl Permission {
             Permission::LedgerRead => "Chart of accounts, journal, trial balance, aging, ledger export",
             Permission::LedgerManage => "Edit the chart of accounts and post manual journal entries",
             Permission::MoneyApprove => "Approve refunds, adjustments above the limit and drawer sign-offs",
+            Permission::ChatWork => "Take and answer live chats",
+            Permission::ChatManage => "Chat widget origins, telephony webhook secret and staff extensions",
         }
     }
 }
@@ -258,6 +270,8 @@ impl Role {
             P::LedgerManage => self == Role::Admin,
             // Approval is the supervisor's alone (DESIGN.md, money rules); an admin does not approve.
             P::MoneyApprove => self == Role::Supervisor,
+            P::ChatWork => matches!(self, Role::Agent1 | Role::Agent2 | Role::Lead | Role::Supervisor),
+            P::ChatManage => matches!(self, Role::Lead | Role::Supervisor | Role::Admin),
         }
     }
 

@@ -109,6 +109,7 @@ async fn not_found(uri: Uri) -> Response {
 pub fn job_registry(settings: Arc<web::WebSettings>, clock: Arc<dyn Clock>) -> Registry {
     let mut registry = Registry::new();
     let sla_clock = clock.clone();
+    let bill_clock = clock.clone();
     registry.register(crate::system::PURGE_SESSIONS_JOB, move |db, _job| {
         let settings = settings.clone();
         let clock = clock.clone();
@@ -128,6 +129,15 @@ pub fn job_registry(settings: Arc<web::WebSettings>, clock: Arc<dyn Clock>) -> R
                 breached = outcome.newly_breached,
                 "SLA scan"
             );
+            Ok(())
+        }
+    });
+    // Resumable: a run whose lease lapses picks up at its committed cursor.
+    registry.register(billing::BILL_RUN_JOB, move |db, job| {
+        let clock = bill_clock.clone();
+        async move {
+            let run = billing::run::run_job(&db, clock.as_ref(), &job.payload).await?;
+            tracing::info!(run = run.bill_run_id, bills = run.bills_written, status = %run.status, "bill run");
             Ok(())
         }
     });

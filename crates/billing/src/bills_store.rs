@@ -97,3 +97,25 @@ pub async fn list_bills(tx: &mut Tx, before_id: i64, limit: i64) -> Result<Vec<B
 pub async fn account_exists(tx: &mut Tx, account_id: i64) -> Result<bool> {
     Ok(db::scalar!(tx, i64, "select count(*) from account where account_id = $1", account_id)? > 0)
 }
+
+/// The account's mailing address as printed lines (none when it has none).
+pub async fn mailing_address(tx: &mut Tx, account_id: i64) -> Result<Vec<String>> {
+    let row = db::fetch_optional!(
+        tx,
+        (String, Option<String>, String, Option<String>, String),
+        "select ad.line1, ad.line2, ad.city, ad.region, ad.postal_code
+           from account a join customer_address ad on ad.address_id = a.mailing_address_id
+          where a.account_id = $1",
+        account_id
+    )?;
+    Ok(match row {
+        None => Vec::new(),
+        Some((line1, line2, city, region, postal_code)) => {
+            let mut lines = vec![line1];
+            lines.extend(line2);
+            let region = region.map(|r| format!(" {r}")).unwrap_or_default();
+            lines.push(format!("{city}{region} {postal_code}"));
+            lines
+        }
+    })
+}

@@ -9,6 +9,7 @@
 //! [`bills_store`] all of the SQL; [`api`] and [`pages`] the JSON and HTML handlers.
 
 pub mod api;
+pub mod bill_pdf;
 pub mod bills_store;
 mod error;
 pub mod model;

@@ -256,3 +256,19 @@ pub async fn list_runs(tx: &mut Tx, limit: i64) -> Result<Vec<RunRow>, BillingEr
 pub fn parse_period(cycle: i64, period: &str) -> Result<Period, BillingError> {
     Period::parse(cycle, period)
 }
+
+/// One bill as a PDF.
+pub async fn bill_pdf(tx: &mut Tx, bill_id: i64) -> Result<(String, Vec<u8>), BillingError> {
+    let bill = get_bill(tx, bill_id).await?;
+    let address = bills_store::mailing_address(tx, bill.bill.account_id).await?;
+    let bytes = crate::bill_pdf::render(&bill, address)?;
+    Ok((bill.bill.bill_number, bytes))
+}
+
+/// An account's bills, refusing an unknown account.
+pub async fn account_history(tx: &mut Tx, account_id: i64, limit: i64) -> Result<Vec<BillRow>, BillingError> {
+    if !bills_store::account_exists(tx, account_id).await? {
+        return Err(BillingError::AccountNotFound);
+    }
+    bills_for_account(tx, account_id, limit).await
+}

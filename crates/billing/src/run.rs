@@ -56,19 +56,26 @@ pub async fn bill_run(
 
 /// The run's row: found (and reopened if it failed) or created.
 pub async fn start_run(db: &Db, actor: &Actor, period: Period, now: Timestamp) -> Result<RunRow, BillingError> {
+    let mut tx = db.begin().await?;
+    let row = ensure_run(&mut tx, actor, period, now).await?;
+    tx.commit().await?;
+    Ok(row)
+}
+
+/// [`start_run`] inside the caller's transaction.
+pub async fn ensure_run(tx: &mut Tx, actor: &Actor, period: Period, now: Timestamp) -> Result<RunRow, BillingError> {
     let cycle = i64::from(period.cycle);
     let label = period.label();
-    let mut tx = db.begin().await?;
-    let run = match store::find_run(&mut tx, cycle, &label).await? {
+    let run = match store::find_run(tx, cycle, &label).await? {
         Some(run) => {
             if run.status == "failed" {
-                store::reopen_run(&mut tx, run.bill_run_id, now).await?;
+                store::reopen_run(tx, run.bill_run_id, now).await?;
             }
             run.bill_run_id
         }
         None => {
-            let total = store::count_cycle_accounts(&mut tx, cycle).await?;
-            let id = store::insert_run(&mut tx, cycle, &label, total, &actor.name(), now).await?;
+            let total = store::count_cycle_accounts(tx, cycle).await?;
+            let id = store::insert_run(tx, cycle, &label, total, &actor.name(), now).await?;
             let detail = json!({"cycle": cycle, "period": label, "accounts": total});
             let event = db::audit::AuditEvent {
                 action: "bill_run.started",
@@ -76,13 +83,32 @@ pub async fn start_run(db: &Db, actor: &Actor, period: Period, now: Timestamp) -
                 entity_id: id.to_string(),
                 detail,
             };
-            db::audit::append(&mut tx, actor, event, now).await?;
+            db::audit::append(tx, actor, event, now).await?;
             id
         }
     };
-    let row = store::get_run(&mut tx, run).await?.ok_or(BillingError::RunNotFound)?;
-    tx.commit().await?;
-    Ok(row)
+    store::get_run(tx, run).await?.ok_or(BillingError::RunNotFound)
+}
+
+/// Asks the background worker to run (or resume) `period`: the run's row and the job are
+/// written in the caller's transaction; a run already queued is not queued twice.
+pub async fn request_run(tx: &mut Tx, actor: &Actor, period: Period, now: Timestamp) -> Result<RunRow, BillingError> {
+    let run = ensure_run(tx, actor, period, now).await?;
+    if run.status != "done" {
+        let payload = json!({"cycle": period.cycle, "period": period.label()});
+        let key = format!("bill_run:{}:{}", period.cycle, period.label());
+        db::jobs::enqueue_unique(tx, crate::BILL_RUN_JOB, &key, &payload, now).await?;
+    }
+    Ok(run)
+}
+
+/// The background job: runs the period its payload names.
+pub async fn run_job(db: &Db, clock: &dyn Clock, payload: &str) -> Result<RunRow, String> {
+    let value: serde_json::Value = serde_json::from_str(payload).map_err(|e| e.to_string())?;
+    let cycle = value.get("cycle").and_then(serde_json::Value::as_i64).unwrap_or(0);
+    let month = value.get("period").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let period = Period::parse(cycle, month).map_err(|e| e.to_string())?;
+    bill_run(db, &Actor::system("billing"), period, clock, &|_| {}).await.map_err(|e| e.to_string())
 }
 
 pub async fn load_versions(db: &Db) -> Result<Vec<RateVersion>, BillingError> {

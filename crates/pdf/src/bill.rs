@@ -3,6 +3,7 @@
 //! arrives as a formatted string, so money and date rules stay with billing.
 
 use crate::document::{Document, DocumentInfo, PdfDateTime};
+use crate::font::{Font, truncate_to_width};
 use crate::page::{Color, Page, PageSize, Stroke, TextStyle};
 use crate::{PdfError, bill_flow};
 
@@ -95,7 +96,17 @@ pub fn render(bill: &BillDocument) -> Result<Vec<u8>, PdfError> {
     document.to_bytes()
 }
 
-/// The bill's pages, for callers that put bills into a larger document (a print batch).
+/// Renders many bills into ONE PDF, each starting on a new page with its own stub, in the order
+/// given: a bill run's print file. Fails with [`PdfError::DocumentHasNoPages`] when `bills` is empty.
+pub fn render_batch(bills: &[BillDocument], info: DocumentInfo) -> Result<Vec<u8>, PdfError> {
+    let mut document = Document::new(info);
+    for bill in bills {
+        document.extend_pages(layout(bill));
+    }
+    document.to_bytes()
+}
+
+/// The bill's pages, for callers that assemble their own [`Document`].
 pub fn pages(bill: &BillDocument) -> Vec<Page> {
     layout(bill)
 }
@@ -140,7 +151,7 @@ fn layout(bill: &BillDocument) -> Vec<Page> {
     let frame = Frame::new(bill.page_size);
     let mut first = Page::new(frame.size);
     header(&mut first, &frame, bill);
-    address_block(&mut first, bill);
+    address_block(&mut first, &frame, bill);
     summary_box(&mut first, &frame, bill);
     remittance_stub(&mut first, &frame, bill);
     let mut pages = bill_flow::flow(first, &frame, bill, FLOW_TOP_Y);
@@ -149,10 +160,11 @@ fn layout(bill: &BillDocument) -> Vec<Page> {
 }
 
 fn header(page: &mut Page, frame: &Frame, bill: &BillDocument) {
-    page.text(frame.left, 58.0, TextStyle::bold(16.0).with_color(ACCENT), &bill.organisation_name);
+    let width = frame.column - frame.left - 16.0;
+    page.text_within(frame.left, 58.0, width, TextStyle::bold(16.0).with_color(ACCENT), &bill.organisation_name);
     let small = TextStyle::regular(8.5).with_color(MUTED);
     for (index, line) in bill.organisation_address_lines.iter().take(4).enumerate() {
-        page.text(frame.left, 73.0 + 10.5 * index as f32, small, line);
+        page.text_within(frame.left, 73.0 + 10.5 * index as f32, width, small, line);
     }
     page.text_right(frame.right, 58.0, TextStyle::bold(16.0), "Bill");
     let period = format!("{} – {}", bill.period_from, bill.period_to);
@@ -166,16 +178,20 @@ fn header(page: &mut Page, frame: &Frame, bill: &BillDocument) {
     for (index, (label, value)) in rows.iter().enumerate() {
         let baseline = 76.0 + 12.5 * index as f32;
         page.text(label_x, baseline, TextStyle::regular(8.5).with_color(MUTED), label);
-        page.text_right(frame.right, baseline, TextStyle::bold(8.5), value);
+        let value = truncate_to_width(value, Font::Bold, 8.5, frame.right - label_x - 72.0);
+        page.text_right(frame.right, baseline, TextStyle::bold(8.5), &value);
     }
     page.line((frame.left, 128.0), (frame.right, 128.0), Stroke::solid(0.6, RULE));
 }
 
-fn address_block(page: &mut Page, bill: &BillDocument) {
+fn address_block(page: &mut Page, frame: &Frame, bill: &BillDocument) {
     let name_style = TextStyle::bold(10.0);
-    page.text(ADDRESS_X, ADDRESS_FIRST_BASELINE, name_style, &bill.customer_name);
+    // The summary box starts at the frame's column; the address must stay clear of it.
+    let width = frame.column - 8.0 - ADDRESS_X - 12.0;
+    page.text_within(ADDRESS_X, ADDRESS_FIRST_BASELINE, width, name_style, &bill.customer_name);
     for (index, line) in bill.mailing_address_lines.iter().take(5).enumerate() {
-        page.text(ADDRESS_X, ADDRESS_FIRST_BASELINE + 12.0 * (index as f32 + 1.0), TextStyle::regular(10.0), line);
+        let baseline = ADDRESS_FIRST_BASELINE + 12.0 * (index as f32 + 1.0);
+        page.text_within(ADDRESS_X, baseline, width, TextStyle::regular(10.0), line);
     }
 }
 
@@ -217,12 +233,13 @@ fn remittance_stub(page: &mut Page, frame: &Frame, bill: &BillDocument) {
         "Please detach this stub and return it with your payment.",
     );
     page.text(frame.left, tear + 38.0, TextStyle::bold(12.0).with_color(ACCENT), "REMITTANCE STUB");
-    page.text(frame.left, tear + 54.0, TextStyle::regular(9.0), &bill.customer_name);
+    let width = frame.column - 8.0 - ADDRESS_X - 12.0;
+    page.text_within(frame.left, tear + 54.0, width, TextStyle::regular(9.0), &bill.customer_name);
     let label = TextStyle::regular(7.5).with_color(MUTED);
     page.text(ADDRESS_X, tear + 102.0, label, "Remit to");
-    page.text(ADDRESS_X, tear + 116.0, TextStyle::bold(10.0), &bill.organisation_name);
+    page.text_within(ADDRESS_X, tear + 116.0, width, TextStyle::bold(10.0), &bill.organisation_name);
     for (index, line) in bill.organisation_address_lines.iter().take(4).enumerate() {
-        page.text(ADDRESS_X, tear + 128.0 + 12.0 * index as f32, TextStyle::regular(10.0), line);
+        page.text_within(ADDRESS_X, tear + 128.0 + 12.0 * index as f32, width, TextStyle::regular(10.0), line);
     }
     stub_details(page, frame, bill);
 }

@@ -159,7 +159,7 @@ impl ChargeColumns {
             quantity_right,
             rate_right,
             amount_right,
-            description_width: quantity_right - frame.left - 80.0,
+            description_width: quantity_right - frame.left - 92.0,
         }
     }
 }
@@ -192,10 +192,12 @@ fn draw(page: &mut Page, frame: &Frame, row: &Row<'_>, top: f32) {
         Row::Header(table) => header(page, frame, *table, top),
         Row::Charge(line) => {
             let columns = ChargeColumns::new(frame);
-            let description = truncate_to_width(&line.description, cell.font, cell.size_pt, columns.description_width);
-            page.text(text_x, baseline, cell, &description);
-            page.text_right(columns.quantity_right, baseline, cell, &line.quantity);
-            page.text_right(columns.rate_right, baseline, cell, &line.rate);
+            page.text_within(text_x, baseline, columns.description_width, cell, &line.description);
+            // Amounts are never shortened; quantity and rate texts give way before they collide.
+            let quantity = truncate_to_width(&line.quantity, cell.font, cell.size_pt, 76.0);
+            page.text_right(columns.quantity_right, baseline, cell, &quantity);
+            let rate = truncate_to_width(&line.rate, cell.font, cell.size_pt, 92.0);
+            page.text_right(columns.rate_right, baseline, cell, &rate);
             page.text_right(columns.amount_right, baseline, cell, &line.amount);
             page.line((frame.left, top + ROW_HEIGHT), (frame.right, top + ROW_HEIGHT), Stroke::solid(0.3, RULE));
         }
@@ -211,7 +213,7 @@ fn draw(page: &mut Page, frame: &Frame, row: &Row<'_>, top: f32) {
         }
         Row::Usage(read) => {
             let columns = UsageColumns::new(frame);
-            page.text(text_x, baseline, cell, &read.meter_number);
+            page.text_within(text_x, baseline, columns.previous_right - text_x - 70.0, cell, &read.meter_number);
             page.text_right(columns.previous_right, baseline, cell, &read.previous_read);
             page.text_right(columns.current_right, baseline, cell, &read.current_read);
             page.text(columns.kind_x, baseline, cell, if read.estimated { "Estimated" } else { "Actual" });

@@ -3,7 +3,8 @@
 //!
 //! A guided tour:
 //! - [`bill`]: [`bill::BillDocument`] holds a bill's already formatted data and
-//!   [`bill::render`] turns it into a one-page bill with a remittance stub.
+//!   [`bill::render`] turns it into a one-page bill with a remittance stub;
+//!   [`bill::render_batch`] puts a bill run into one file.
 //! - [`letter`]: [`letter::LetterDocument`] and [`letter::render`] for one letter, and
 //!   [`letter::render_batch`] for a day's letters in one file for the print room.
 //! - The page model underneath both: a [`Document`] of [`Page`]s; each page records text, lines

@@ -1,7 +1,7 @@
 //! The low-level page builder: text, lines and rectangles placed in points from the top-left
 //! corner, recorded as drawing operations that the writer turns into a PDF content stream.
 
-use crate::font::{Font, text_width, wrap_text};
+use crate::font::{Font, text_width, truncate_to_width, wrap_text};
 
 /// A paper size in points (1/72 inch).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -155,6 +155,13 @@ impl Page {
         if !glyphs.is_empty() {
             self.ops.push(Op::Text { x, baseline_y, style, glyphs });
         }
+    }
+
+    /// Sets `text` like [`Page::text`], shortened with a trailing `…` if it is wider than
+    /// `max_width_pt`; for names and descriptions in fixed columns.
+    pub fn text_within(&mut self, x: f32, baseline_y: f32, max_width_pt: f32, style: TextStyle, text: &str) {
+        let fitted = truncate_to_width(text, style.font, style.size_pt, max_width_pt);
+        self.text(x, baseline_y, style, &fitted);
     }
 
     /// Sets `text` so that it ends at `right_x` (for amounts in a column).

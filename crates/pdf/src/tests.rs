@@ -133,6 +133,16 @@ fn write_sample_bill() {
     let mut a4 = sample_bill();
     a4.page_size = PageSize::A4;
     std::fs::write("/tmp/sample-bill-a4.pdf", bill::render(&a4).unwrap()).unwrap();
+    let mut wide = sample_bill();
+    let long = "Extraordinarily Long Name Of Something That Never Ends ".repeat(4);
+    for field in [&mut wide.organisation_name, &mut wide.customer_name, &mut wide.period_from] {
+        *field = long.clone();
+    }
+    wide.charge_lines[0].description = long.clone();
+    wide.charge_lines[0].rate = long.clone();
+    wide.charge_lines[0].quantity = long.clone();
+    wide.meter_reads[0].meter_number = long.clone();
+    std::fs::write("/tmp/sample-bill-wide.pdf", bill::render(&wide).unwrap()).unwrap();
 }
 
 /// Runs `pdftotext` (Debian package poppler-utils) on `pdf`; `None` when it is not installed.
@@ -291,4 +301,53 @@ fn write_sample_letter() {
     long.page_size = PageSize::A4;
     long.body_paragraphs = vec!["A paragraph that goes on and on about the water main. ".repeat(12); 8];
     std::fs::write("/tmp/sample-letter-long.pdf", letter::render(&long).unwrap()).unwrap();
+}
+
+/// Every text run's right end, for checking that nothing runs off the page.
+fn text_extents(page: &Page) -> Vec<(f32, f32)> {
+    page.ops
+        .iter()
+        .filter_map(|op| match op {
+            crate::page::Op::Text { x, style, glyphs, .. } => {
+                let text: String = glyphs.iter().map(|(_, ch)| *ch).collect();
+                Some((*x, x + style.width(&text)))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn over_long_fields_are_shortened_instead_of_running_off_the_page() {
+    let mut bill = sample_bill();
+    let long = "Extraordinarily Long Name Of Something That Never Ends ".repeat(4);
+    bill.organisation_name = long.clone();
+    bill.customer_name = long.clone();
+    bill.mailing_address_lines = vec![long.clone()];
+    bill.charge_lines[0].description = long.clone();
+    bill.charge_lines[0].rate = long.clone();
+    bill.meter_reads[0].meter_number = long.clone();
+    bill.period_from = long.clone();
+    for page in bill::pages(&bill) {
+        for (left, right) in text_extents(&page) {
+            assert!(left >= 0.0 && right <= page.size().width_pt, "text from {left} to {right}");
+        }
+    }
+    let pdf = bill::render(&bill).unwrap();
+    let Some(text) = pdftotext(&pdf, "long-fields") else { return };
+    assert!(text.contains("…"), "shortened text ends with an ellipsis");
+}
+
+#[test]
+fn bills_on_a4_and_in_a_batch() {
+    let mut a4 = sample_bill();
+    a4.page_size = PageSize::A4;
+    let pdf = bill::render(&a4).unwrap();
+    assert!(String::from_utf8_lossy(&pdf).contains("/MediaBox [0 0 595.28 841.89]"));
+    let info = DocumentInfo { title: "Bill run".to_owned(), ..DocumentInfo::default() };
+    let batch = bill::render_batch(&[sample_bill(), a4], info).unwrap();
+    assert!(String::from_utf8_lossy(&batch).contains("/Count 2"));
+    assert_xref_offsets_point_at_objects(&batch);
+    let Some(text) = pdftotext(&pdf, "a4") else { return };
+    assert!(text.contains("ACC-0042-7781") && text.contains("$123.80"));
 }

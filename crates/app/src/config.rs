@@ -17,6 +17,8 @@ pub struct Config {
     pub auth: AuthConfig,
     pub log: LogConfig,
     pub jobs: JobsConfig,
+    /// Outbound email (the password is never printed).
+    pub smtp: correspondence::SmtpSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -181,6 +183,7 @@ impl Config {
         if let Some((field, _)) = positive.iter().find(|(_, v)| *v <= 0) {
             return Err(ConfigError::Value { field, message: "must be greater than zero".into() });
         }
+        self.smtp.validate().map_err(|(field, message)| ConfigError::Value { field, message })?;
         Ok(())
     }
 

@@ -108,6 +108,7 @@ async fn not_found(uri: Uri) -> Response {
 /// The background worker's handlers.
 pub fn job_registry(settings: Arc<web::WebSettings>, clock: Arc<dyn Clock>) -> Registry {
     let mut registry = Registry::new();
+    correspondence::outbox::register_jobs(&mut registry, clock.clone());
     let sla_clock = clock.clone();
     let bill_clock = clock.clone();
     registry.register(crate::system::PURGE_SESSIONS_JOB, move |db, _job| {
@@ -169,6 +170,7 @@ pub async fn spawn(config: &Config, db: Db, clock: Arc<dyn Clock>) -> std::io::R
     let listener = TcpListener::bind(&config.server.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(db.clone(), clock.clone(), config.web_settings());
+    correspondence::settings::configure(config.smtp.clone());
     let app = router(state.clone(), Duration::from_secs(config.server.request_timeout_seconds));
     let (stop, mut stopped) = watch::channel(false);
     if config.jobs.worker {

@@ -1,0 +1,16 @@
+//! Correspondence: what Caredesk writes to customers. Outbound email goes through a queue in the
+//! database ([`ops::queue_email`]) that a background job drains over SMTP ([`outbox`]); every
+//! other module that writes to a customer goes through [`ops::send`]. See `DESIGN.md`.
+
+mod error;
+pub mod model;
+pub mod ops;
+pub mod outbox;
+pub mod settings;
+pub mod store;
+
+pub use error::CorrespondenceError;
+pub use settings::{SmtpSecurity, SmtpSettings};
+
+#[cfg(test)]
+mod tests;

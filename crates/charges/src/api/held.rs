@@ -1,0 +1,202 @@
+//! JSON handlers for deposits and payment arrangements.
+
+use super::idempotent;
+use crate::ops::{self, ArrangementView, NewArrangement, NewDeposit};
+use crate::store::{ArrangementRow, DepositRow};
+use axum::extract::State;
+use axum::response::Response;
+use http::{HeaderMap, StatusCode};
+use kernel::Permission;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use web::extract::{Json, Path};
+use web::{Access, ApiError, AppState, CurrentUser, Routes};
+
+pub fn routes() -> Routes {
+    use Permission as P;
+    let read = Access::Signed(P::BillingRead);
+    let manage = Access::Signed(P::BillingManage);
+    Routes::new()
+        .post("/api/v1/deposits", manage, require_deposit)
+        .get("/api/v1/accounts/{account_id}/deposits", read, account_deposits)
+        .post("/api/v1/deposits/{deposit_id}/apply", manage, apply_deposit)
+        .post("/api/v1/deposits/{deposit_id}/refund", manage, refund_deposit)
+        .post("/api/v1/arrangements", manage, make_arrangement)
+        .get("/api/v1/arrangements/{arrangement_id}", read, get_arrangement)
+        .get("/api/v1/accounts/{account_id}/arrangements", read, account_arrangements)
+        .post("/api/v1/arrangements/{arrangement_id}/cancel", manage, cancel_arrangement)
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"account_id": 7, "due_date": "2026-12-14"}))]
+pub struct DepositBody {
+    pub account_id: i64,
+    /// Decimal text in the account's currency; absent, the amount the credit rating requires.
+    pub amount: Option<String>,
+    /// YYYY-MM-DD; defaults to today.
+    pub due_date: Option<String>,
+}
+
+/// Require a deposit of an account and bill it (an open item the customer's payment settles).
+#[utoipa::path(
+    post, path = "/api/v1/deposits", tag = "charges", request_body = DepositBody,
+    security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 201, body = DepositRow), (status = 422, body = web::ProblemDocument)),
+)]
+pub async fn require_deposit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(body): Json<DepositBody>,
+) -> Result<Response, ApiError> {
+    let new = NewDeposit::parse(body.account_id, body.amount.as_deref(), body.due_date.as_deref())?;
+    let route = "POST /api/v1/deposits".to_string();
+    idempotent(&state, user, headers, route, body, StatusCode::CREATED, move |tx, actor, now| {
+        Box::pin(async move { ops::require_deposit(tx, &actor, new, now).await })
+    })
+    .await
+}
+
+/// An account's deposits, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/accounts/{account_id}/deposits", tag = "charges",
+    security(("bearer" = ["billing.read"]), ("session" = ["billing.read"])),
+    params(("account_id" = i64, Path)),
+    responses((status = 200, body = Vec<DepositRow>), (status = 404, body = web::ProblemDocument)),
+)]
+pub async fn account_deposits(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Vec<DepositRow>>, ApiError> {
+    let mut tx = state.db.read().await?;
+    Ok(axum::Json(ops::deposits_of(&mut tx, id).await?))
+}
+
+/// Apply a held deposit to the account's balance.
+#[utoipa::path(
+    post, path = "/api/v1/deposits/{deposit_id}/apply", tag = "charges",
+    security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
+    params(("deposit_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = DepositRow), (status = 409, body = web::ProblemDocument)),
+)]
+pub async fn apply_deposit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let route = format!("POST /api/v1/deposits/{id}/apply");
+    idempotent(&state, user, headers, route, id, StatusCode::OK, move |tx, actor, now| {
+        Box::pin(async move { ops::apply_deposit(tx, &actor, id, now).await })
+    })
+    .await
+}
+
+/// Refund a held deposit (to refunds payable).
+#[utoipa::path(
+    post, path = "/api/v1/deposits/{deposit_id}/refund", tag = "charges",
+    security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
+    params(("deposit_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = DepositRow), (status = 409, body = web::ProblemDocument)),
+)]
+pub async fn refund_deposit(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let route = format!("POST /api/v1/deposits/{id}/refund");
+    idempotent(&state, user, headers, route, id, StatusCode::OK, move |tx, actor, now| {
+        Box::pin(async move { ops::refund_deposit(tx, &actor, id, now).await })
+    })
+    .await
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"account_id": 7, "instalment_count": 3, "frequency": "monthly",
+    "first_due_date": "2026-12-15"}))]
+pub struct ArrangementBody {
+    pub account_id: i64,
+    /// 1 to 24.
+    pub instalment_count: i64,
+    /// weekly or monthly
+    pub frequency: String,
+    /// YYYY-MM-DD
+    pub first_due_date: String,
+}
+
+/// Split the account's arrears into instalments. No money moves.
+#[utoipa::path(
+    post, path = "/api/v1/arrangements", tag = "charges", request_body = ArrangementBody,
+    security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
+    params(("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 201, body = ArrangementView),
+        (status = 409, body = web::ProblemDocument),
+        (status = 422, body = web::ProblemDocument),
+    ),
+)]
+pub async fn make_arrangement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Json(body): Json<ArrangementBody>,
+) -> Result<Response, ApiError> {
+    let new = NewArrangement::parse(body.account_id, body.instalment_count, &body.frequency, &body.first_due_date)?;
+    let route = "POST /api/v1/arrangements".to_string();
+    idempotent(&state, user, headers, route, body, StatusCode::CREATED, move |tx, actor, now| {
+        Box::pin(async move { ops::make_arrangement(tx, &actor, new, now).await })
+    })
+    .await
+}
+
+/// One arrangement with its instalments.
+#[utoipa::path(
+    get, path = "/api/v1/arrangements/{arrangement_id}", tag = "charges",
+    security(("bearer" = ["billing.read"]), ("session" = ["billing.read"])),
+    params(("arrangement_id" = i64, Path)),
+    responses((status = 200, body = ArrangementView), (status = 404, body = web::ProblemDocument)),
+)]
+pub async fn get_arrangement(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<ArrangementView>, ApiError> {
+    let mut tx = state.db.read().await?;
+    Ok(axum::Json(ops::get_arrangement(&mut tx, id).await?))
+}
+
+/// An account's arrangements, newest first.
+#[utoipa::path(
+    get, path = "/api/v1/accounts/{account_id}/arrangements", tag = "charges",
+    security(("bearer" = ["billing.read"]), ("session" = ["billing.read"])),
+    params(("account_id" = i64, Path)),
+    responses((status = 200, body = Vec<ArrangementRow>), (status = 404, body = web::ProblemDocument)),
+)]
+pub async fn account_arrangements(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> Result<axum::Json<Vec<ArrangementRow>>, ApiError> {
+    let mut tx = state.db.read().await?;
+    Ok(axum::Json(ops::arrangements_of(&mut tx, id).await?))
+}
+
+/// Cancel an active arrangement.
+#[utoipa::path(
+    post, path = "/api/v1/arrangements/{arrangement_id}/cancel", tag = "charges",
+    security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
+    params(("arrangement_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses((status = 200, body = ArrangementView), (status = 409, body = web::ProblemDocument)),
+)]
+pub async fn cancel_arrangement(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let route = format!("POST /api/v1/arrangements/{id}/cancel");
+    idempotent(&state, user, headers, route, id, StatusCode::OK, move |tx, actor, now| {
+        Box::pin(async move { ops::cancel_arrangement(tx, &actor, id, now).await })
+    })
+    .await
+}

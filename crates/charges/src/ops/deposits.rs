@@ -1,0 +1,195 @@
+//! Deposits: the amount an account's credit rating requires, billed so the customer's payment
+//! settles it, then held as a liability until it is applied to the balance or refunded.
+//!
+//! A billed deposit posts Dr receivable (account) / Cr deposits held (account) with an open
+//! item: the customer owes it like a bill, and once paid the credit on deposits held is money
+//! the utility holds for them. Applying it is Dr deposits held / Cr receivable (then settle);
+//! refunding it is Dr deposits held / Cr refunds payable, which the refund payment clears.
+
+use super::{LIST_LIMIT, account, deposit_required_minor, record};
+use crate::ChargeError;
+use crate::model::{DepositEvent, DepositStatus, document_ref, parse_amount};
+use crate::store::{self, DepositRow};
+use db::Tx;
+use kernel::{Actor, Currency, Money, Timestamp};
+use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
+use serde_json::json;
+
+/// A deposit to require and bill. Without an amount, the credit rating's amount is billed.
+#[derive(Debug, Clone)]
+pub struct NewDeposit {
+    pub account_id: i64,
+    pub amount: Option<String>,
+    /// When the billed deposit falls due; defaults to today.
+    pub due_date: Option<BusinessDate>,
+}
+
+impl NewDeposit {
+    pub fn parse(account_id: i64, amount: Option<&str>, due_date: Option<&str>) -> Result<NewDeposit, ChargeError> {
+        Ok(NewDeposit {
+            account_id: crate::model::parse_id(account_id, "account_id")?,
+            amount: amount.map(str::trim).filter(|a| !a.is_empty()).map(str::to_string),
+            due_date: match due_date.map(str::trim).filter(|d| !d.is_empty()) {
+                Some(text) => Some(crate::model::parse_date(text, "due_date")?),
+                None => None,
+            },
+        })
+    }
+}
+
+async fn load(tx: &mut Tx, deposit_id: i64) -> Result<DepositRow, ChargeError> {
+    store::find_deposit(tx, deposit_id).await?.ok_or(ChargeError::DepositNotFound)
+}
+
+fn amount_of(row: &DepositRow) -> Result<Money, ChargeError> {
+    let currency = Currency::parse(&row.currency).map_err(|_| db::Error::Malformed("currency".into()))?;
+    Ok(Money::new(row.amount_minor, currency))
+}
+
+/// Moves a deposit by `event`, refusing what its state does not allow.
+async fn advance(
+    tx: &mut Tx,
+    row: &DepositRow,
+    event: DepositEvent,
+    entries: (Option<i64>, Option<i64>, Option<i64>),
+    now: Timestamp,
+) -> Result<DepositStatus, ChargeError> {
+    let from = DepositStatus::parse(&row.status)?;
+    let to = from.next(event)?;
+    let (billed, item, closed) = entries;
+    if store::move_deposit(tx, row.deposit_id, from.code(), to.code(), billed, item, closed, now).await? == 0 {
+        return Err(ChargeError::DepositStateDoesNotAllowThis);
+    }
+    Ok(to)
+}
+
+/// Requires a deposit of an account and bills it at once (required → billed; → held at once
+/// if a credit balance pays it).
+pub async fn require_deposit(
+    tx: &mut Tx,
+    actor: &Actor,
+    new: NewDeposit,
+    now: Timestamp,
+) -> Result<DepositRow, ChargeError> {
+    let (facts, currency) = account(tx, new.account_id, ChargeError::AccountUnknown).await?;
+    let amount = match new.amount.as_deref() {
+        Some(text) => parse_amount(text, currency, "amount")?,
+        None => match deposit_required_minor(tx, &facts.credit_rating).await? {
+            0 => return Err(ChargeError::DepositNotRequired),
+            minor => Money::new(minor, currency),
+        },
+    };
+    let created_by = actor.name();
+    let deposit_id = store::insert_deposit(
+        tx,
+        facts.account_id,
+        currency.code(),
+        amount.amount_minor,
+        &facts.credit_rating,
+        DepositStatus::Required.code(),
+        &created_by,
+        now,
+    )
+    .await?;
+    let detail = json!({ "account_id": facts.account_id, "amount_minor": amount.amount_minor,
+        "currency": currency.code(), "credit_rating": facts.credit_rating });
+    record(tx, actor, "deposit.required", "deposit", deposit_id, detail, now).await?;
+    let today = BusinessDate::of(now);
+    let source_ref = document_ref("DEP", deposit_id);
+    let draft = EntryDraft::new(today, "deposit", source_ref.clone())
+        .memo("Security deposit billed")
+        .line(LineDraft::debit(LedgerCode::RECEIVABLE, Some(facts.account_id), amount))
+        .line(LineDraft::credit(LedgerCode::DEPOSITS_HELD, Some(facts.account_id), amount));
+    let posted = ledger::ops::post(tx, actor, &draft, now).await?;
+    let due_date = new.due_date.unwrap_or(today);
+    let item_id =
+        ledger::ops::charge(tx, facts.account_id, posted.entry_id, "deposit", &source_ref, due_date, amount, now)
+            .await?;
+    let row = load(tx, deposit_id).await?;
+    advance(tx, &row, DepositEvent::Bill, (Some(posted.entry_id), Some(item_id), None), now).await?;
+    record(tx, actor, "deposit.billed", "deposit", deposit_id, json!({ "entry_id": posted.entry_id }), now).await?;
+    mark_paid_deposits_held(tx, actor, facts.account_id, now).await?;
+    load(tx, deposit_id).await
+}
+
+/// Moves the account's billed deposits whose open item has been paid to `held`. Runs before
+/// a deposit is applied or refunded, and by [`super::review_arrangements`]'s sweep.
+pub async fn mark_paid_deposits_held(
+    tx: &mut Tx,
+    actor: &Actor,
+    account_id: i64,
+    now: Timestamp,
+) -> Result<u32, ChargeError> {
+    let mut moved = 0;
+    for deposit_id in store::paid_billed_deposits(tx, account_id).await? {
+        let row = load(tx, deposit_id).await?;
+        advance(tx, &row, DepositEvent::Paid, (None, None, None), now).await?;
+        record(tx, actor, "deposit.held", "deposit", deposit_id, json!({}), now).await?;
+        moved += 1;
+    }
+    Ok(moved)
+}
+
+/// Applies a held deposit to the account's balance: Dr deposits held / Cr receivable, then
+/// settles the account's open items.
+pub async fn apply_deposit(
+    tx: &mut Tx,
+    actor: &Actor,
+    deposit_id: i64,
+    now: Timestamp,
+) -> Result<DepositRow, ChargeError> {
+    close(tx, actor, deposit_id, DepositEvent::Apply, now).await
+}
+
+/// Refunds a held deposit: Dr deposits held / Cr refunds payable.
+pub async fn refund_deposit(
+    tx: &mut Tx,
+    actor: &Actor,
+    deposit_id: i64,
+    now: Timestamp,
+) -> Result<DepositRow, ChargeError> {
+    close(tx, actor, deposit_id, DepositEvent::Refund, now).await
+}
+
+async fn close(
+    tx: &mut Tx,
+    actor: &Actor,
+    deposit_id: i64,
+    event: DepositEvent,
+    now: Timestamp,
+) -> Result<DepositRow, ChargeError> {
+    let row = load(tx, deposit_id).await?;
+    mark_paid_deposits_held(tx, actor, row.account_id, now).await?;
+    let row = load(tx, deposit_id).await?;
+    DepositStatus::parse(&row.status)?.next(event)?;
+    let amount = amount_of(&row)?;
+    let account = Some(row.account_id);
+    let source_ref = document_ref("DEP", deposit_id);
+    let (kind, credit, action) = match event {
+        DepositEvent::Refund => {
+            ("deposit_refund", LineDraft::credit(LedgerCode::REFUNDS_PAYABLE, None, amount), "deposit.refunded")
+        }
+        _ => ("deposit_applied", LineDraft::credit(LedgerCode::RECEIVABLE, account, amount), "deposit.applied"),
+    };
+    let draft = EntryDraft::new(BusinessDate::of(now), kind, source_ref)
+        .memo(if event == DepositEvent::Refund { "Security deposit refunded" } else { "Security deposit applied" })
+        .line(LineDraft::debit(LedgerCode::DEPOSITS_HELD, account, amount))
+        .line(credit);
+    let posted = ledger::ops::post(tx, actor, &draft, now).await?;
+    if event == DepositEvent::Apply {
+        ledger::ops::settle(tx, row.account_id, amount.currency, posted.entry_id, now).await?;
+    }
+    advance(tx, &row, event, (None, None, Some(posted.entry_id)), now).await?;
+    record(tx, actor, action, "deposit", deposit_id, json!({ "entry_id": posted.entry_id }), now).await?;
+    load(tx, deposit_id).await
+}
+
+pub async fn get_deposit(tx: &mut Tx, deposit_id: i64) -> Result<DepositRow, ChargeError> {
+    load(tx, deposit_id).await
+}
+
+/// An account's deposits, newest first.
+pub async fn deposits_of(tx: &mut Tx, account_id: i64) -> Result<Vec<DepositRow>, ChargeError> {
+    super::require_account(tx, account_id).await?;
+    Ok(store::deposits_of(tx, account_id, LIST_LIMIT).await?)
+}

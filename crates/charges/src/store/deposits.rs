@@ -1,0 +1,120 @@
+//! The SQL of deposits: required, billed, held, applied or refunded.
+
+use db::{Result, Tx};
+use kernel::Timestamp;
+use serde::Serialize;
+
+/// A deposit with what is still unpaid of its billed open item.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct DepositRow {
+    pub deposit_id: i64,
+    pub account_id: i64,
+    pub currency: String,
+    pub amount_minor: i64,
+    /// The account's credit rating when the deposit was required.
+    pub credit_rating: String,
+    /// required, billed, held, applied or refunded
+    pub status: String,
+    pub billed_entry_id: Option<i64>,
+    pub item_id: Option<i64>,
+    /// What is still unpaid of the billed deposit.
+    pub unpaid_minor: Option<i64>,
+    /// The entry that applied or refunded it.
+    pub closed_entry_id: Option<i64>,
+    pub created_by: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+macro_rules! select_deposits {
+    ($tail:literal) => {
+        concat!(
+            "select d.deposit_id, d.account_id, d.currency, d.amount_minor, d.credit_rating, d.status, ",
+            "d.billed_entry_id, d.item_id, i.open_minor as unpaid_minor, d.closed_entry_id, d.created_by, ",
+            "d.created_at, d.updated_at ",
+            "from deposit d left join open_item i on i.item_id = d.item_id ",
+            $tail
+        )
+    };
+}
+
+#[allow(clippy::too_many_arguments)]
+pub async fn insert_deposit(
+    tx: &mut Tx,
+    account_id: i64,
+    currency: &str,
+    amount_minor: i64,
+    credit_rating: &str,
+    status: &str,
+    created_by: &str,
+    now: Timestamp,
+) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into deposit (account_id, currency, amount_minor, credit_rating, status, created_by, created_at,
+                              updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $7) returning deposit_id",
+        account_id,
+        currency,
+        amount_minor,
+        credit_rating,
+        status,
+        created_by,
+        now.micros()
+    )
+}
+
+/// Moves a deposit from `from` to `to` (refusing if another writer moved it first) and records
+/// the entries of the move; yields the rows changed.
+#[allow(clippy::too_many_arguments)]
+pub async fn move_deposit(
+    tx: &mut Tx,
+    deposit_id: i64,
+    from: &str,
+    to: &str,
+    billed_entry_id: Option<i64>,
+    item_id: Option<i64>,
+    closed_entry_id: Option<i64>,
+    now: Timestamp,
+) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update deposit set status = $1, billed_entry_id = coalesce($2, billed_entry_id),
+                item_id = coalesce($3, item_id), closed_entry_id = coalesce($4, closed_entry_id), updated_at = $5
+         where deposit_id = $6 and status = $7",
+        to,
+        billed_entry_id,
+        item_id,
+        closed_entry_id,
+        now.micros(),
+        deposit_id,
+        from
+    )
+}
+
+pub async fn find_deposit(tx: &mut Tx, deposit_id: i64) -> Result<Option<DepositRow>> {
+    db::fetch_optional!(tx, DepositRow, select_deposits!("where d.deposit_id = $1"), deposit_id)
+}
+
+pub async fn deposits_of(tx: &mut Tx, account_id: i64, limit: i64) -> Result<Vec<DepositRow>> {
+    db::fetch_all!(
+        tx,
+        DepositRow,
+        select_deposits!("where d.account_id = $1 order by d.deposit_id desc limit $2"),
+        account_id,
+        limit
+    )
+}
+
+/// Billed deposits of an account whose open item is fully paid: they are now held.
+pub async fn paid_billed_deposits(tx: &mut Tx, account_id: i64) -> Result<Vec<i64>> {
+    db::fetch_all!(
+        tx,
+        (i64,),
+        "select d.deposit_id from deposit d join open_item i on i.item_id = d.item_id
+         where d.account_id = $1 and d.status = 'billed' and i.open_minor = 0 order by d.deposit_id",
+        account_id
+    )
+    .map(|rows| rows.into_iter().map(|(id,)| id).collect())
+}

@@ -98,10 +98,13 @@ pub enum Permission {
     /// Chat widget origins, the telephony webhook secret and staff telephone extensions.
     #[serde(rename = "chat.manage")]
     ChatManage,
+    /// Hand raw inbound email to Caredesk (a mail server piping messages to the API).
+    #[serde(rename = "mail.ingest")]
+    MailIngest,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 25] = [
+    pub const ALL: [Permission; 26] = [
         Permission::Profile,
         Permission::Search,
         Permission::UsersRead,
@@ -127,6 +130,7 @@ impl Permission {
         Permission::MoneyApprove,
         Permission::ChatWork,
         Permission::ChatManage,
+        Permission::MailIngest,
     ];
 
     pub fn code(self) -> &'static str {
@@ -154,6 +158,7 @@ impl Permission {
             Permission::LedgerRead => "ledger.read",
             Permission::LedgerManage => "ledger.manage",
             Permission::MoneyApprove => "money.approve",
+            Permission::MailIngest => "mail.ingest",
             Permission::ChatWork => "chat.work",
             Permission::ChatManage => "chat.manage",
         }
@@ -188,6 +193,7 @@ impl Permission {
             Permission::LedgerRead => "Chart of accounts, journal, trial balance, aging, ledger export",
             Permission::LedgerManage => "Edit the chart of accounts and post manual journal entries",
             Permission::MoneyApprove => "Approve refunds, adjustments above the limit and drawer sign-offs",
+            Permission::MailIngest => "Hand raw inbound email to Caredesk (for mail servers)",
             Permission::ChatWork => "Take and answer live chats",
             Permission::ChatManage => "Chat widget origins, telephony webhook secret and staff extensions",
         }
@@ -270,6 +276,7 @@ impl Role {
             P::LedgerManage => self == Role::Admin,
             // Approval is the supervisor's alone (DESIGN.md, money rules); an admin does not approve.
             P::MoneyApprove => self == Role::Supervisor,
+            P::MailIngest => self == Role::Admin,
             P::ChatWork => matches!(self, Role::Agent1 | Role::Agent2 | Role::Lead | Role::Supervisor),
             P::ChatManage => matches!(self, Role::Lead | Role::Supervisor | Role::Admin),
         }

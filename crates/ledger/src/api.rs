@@ -129,7 +129,7 @@ async fn change_account(
     Ok(axum::Json(row))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub struct EntryQuery {
     pub from: Option<String>,
     pub to: Option<String>,

@@ -153,7 +153,9 @@ async fn run_case(events: &[Event]) -> Result<(), String> {
 
 #[test]
 fn any_sequence_of_money_events_keeps_the_books_consistent() {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        panic!("no tokio runtime");
+    };
     // Every case migrates a database of its own: fewer cases on PostgreSQL, where that is slower.
     let cases = if db::scratch::test_database_url().is_some() { 24 } else { 64 };
     let config = ProptestConfig { cases, ..ProptestConfig::default() };

@@ -14,7 +14,7 @@ pub fn usd(minor: i64) -> Money {
 }
 
 pub fn day(offset: i64) -> BusinessDate {
-    BusinessDate::parse("2026-11-01", "date").unwrap().plus_days(offset)
+    BusinessDate::parse("2026-11-01", "date").unwrap_or_else(|_| unreachable!()).plus_days(offset)
 }
 
 pub fn actor() -> Actor {

@@ -130,8 +130,7 @@ pub async fn insert_attachment(
 }
 
 pub async fn customer_exists(tx: &mut Tx, customer_id: i64) -> Result<bool> {
-    let found =
-        db::scalar_optional!(tx, i64, "select customer_id from customer where customer_id = $1", customer_id)?;
+    let found = db::scalar_optional!(tx, i64, "select customer_id from customer where customer_id = $1", customer_id)?;
     Ok(found.is_some())
 }
 

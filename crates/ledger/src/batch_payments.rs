@@ -87,7 +87,8 @@ pub async fn post_payments(
     if tx.backend() == Backend::Postgres {
         db::execute!(
             tx,
-            "select setval(pg_get_serial_sequence('journal_entry', 'entry_id'), (select max(entry_id) from journal_entry))"
+            "select setval(pg_get_serial_sequence('journal_entry', 'entry_id'),
+                           (select max(entry_id) from journal_entry))"
         )?;
     }
     let settled_accounts = apply_balances(tx, postings, &entry_ids, receivable_id, debit_id, now).await?;

@@ -175,9 +175,9 @@ pub struct DrawerRow {
     pub bank_deposit_id: Option<i64>,
 }
 
-const SELECT_DRAWERS: &str = "select drawer_id, cashier_user_id, cashier_name, status, currency, float_minor, opened_at, \
-     counted_cash_minor, counted_check_minor, expected_cash_minor, expected_check_minor, over_short_minor, closed_at, \
-     signed_off_by, signed_off_at, bank_deposit_id from cash_drawer";
+const SELECT_DRAWERS: &str = "select drawer_id, cashier_user_id, cashier_name, status, currency, float_minor, \
+     opened_at, counted_cash_minor, counted_check_minor, expected_cash_minor, expected_check_minor, over_short_minor, \
+     closed_at, signed_off_by, signed_off_at, bank_deposit_id from cash_drawer";
 
 pub async fn insert_drawer(
     tx: &mut Tx,

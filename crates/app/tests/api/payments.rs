@@ -249,7 +249,8 @@ async fn a_bad_payment_file_posts_nothing_and_lists_every_error() -> TestResult 
     let (_, second_number) = new_account(&app, &agent, false).await?;
     bill(&app, first, "BILL-1", 5_000).await?;
     let bad = format!(
-        "\u{feff}account_number;amount;reference;date\n{first_number};12.x;R-1;2026-11-30\n{second_number};5.00;R-2;2026-13-01\n\
+        "\u{feff}account_number;amount;reference;date\n{first_number};12.x;R-1;2026-11-30\n\
+         {second_number};5.00;R-2;2026-13-01\n\
          0000000000;5.00;R-3;2026-11-30\n{second_number};5.00;R-2;2026-11-30\n{first_number};-1;;2026-11-30\n"
     );
     let response = app.api.post(app.url("/api/v1/payment-files")).bearer_auth(&clerk).body(bad).send().await?;
@@ -272,7 +273,8 @@ async fn a_bad_payment_file_posts_nothing_and_lists_every_error() -> TestResult 
     assert_eq!(db::scalar!(&mut tx, i64, "select count(*) from payment")?, 0, "nothing posted");
     drop(tx);
     let good = format!(
-        "{first_number},30.00,LBX-1,2026-11-30\n{second_number},12.50,LBX-2,2026-11-30\n{first_number},5.00,LBX-3,2026-11-30\n"
+        "{first_number},30.00,LBX-1,2026-11-30\n{second_number},12.50,LBX-2,2026-11-30\n\
+         {first_number},5.00,LBX-3,2026-11-30\n"
     );
     let body = json!({"file_name": "lockbox.csv", "text": good});
     let (status, imported) = post(&app, &clerk, "/api/v1/payment-files", &body).await?;
@@ -308,7 +310,9 @@ async fn an_nsf_reversal_reopens_the_bill_adds_the_fee_and_two_make_the_account_
     let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
     let (account_id, _) = new_account(&app, &agent, false).await?;
     bill(&app, account_id, "BILL-1", 6_000).await?;
-    let check = json!({"account_id": account_id, "amount": "60.00", "tender": "check", "channel": "mail", "check_number": "1042"});
+    let check = json!({
+        "account_id": account_id, "amount": "60.00", "tender": "check", "channel": "mail", "check_number": "1042"
+    });
     let (_, taken) = post(&app, &agent, "/api/v1/payments", &check).await?;
     assert_eq!(open_minor(&app, account_id).await?, 0);
     let payment_id = taken["payment"]["payment_id"].as_i64().unwrap();

@@ -42,6 +42,9 @@ pub fn all_routes() -> Routes {
         .merge(billing::routes())
         .merge(payments::routes())
         .merge(charges::routes())
+        .merge(live::routes())
+        .merge(mailbox::routes())
+        .merge(crate::money_pages::routes())
         .merge(crate::system::routes())
 }
 

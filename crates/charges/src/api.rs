@@ -57,7 +57,7 @@ pub fn routes() -> Routes {
         .merge(codes::routes())
 }
 
-type OpFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ChargeError>> + Send + 'a>>;
+pub(crate) type OpFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, ChargeError>> + Send + 'a>>;
 
 /// Runs one write op with `Idempotency-Key` reserved and finished in its transaction: a retry
 /// with the same key and body gets the first response and changes nothing.

@@ -14,13 +14,14 @@ pub mod api;
 mod error;
 pub mod model;
 pub mod ops;
+pub mod pages;
 pub mod store;
 
 pub use error::ChargeError;
 
 /// Every route this module serves, API and pages.
 pub fn routes() -> web::Routes {
-    api::routes()
+    api::routes().merge(pages::routes())
 }
 
 #[cfg(test)]

@@ -17,6 +17,9 @@ pub use error::CaseError;
 
 /// The job kind of the SLA scan.
 pub const SLA_SCAN_JOB: &str = "cases.sla_scan";
+/// Emails an agent's reply to the customer; handled by the correspondence module (cases does not
+/// depend on it: the job queue is the seam).
+pub const CASE_REPLY_EMAIL_JOB: &str = "correspondence.case_reply";
 /// How often the SLA scan runs.
 pub const SLA_SCAN_EVERY_SECONDS: i64 = 60;
 

@@ -255,6 +255,9 @@ pub async fn reply(
     let case = live_case(tx, id).await?;
     let body = model::required_text(body, "body", 20_000)?;
     let entry_id = store::insert_entry(tx, id, "reply_out", &body, &actor.name(), now).await?;
+    // The reply goes out as email through the correspondence module's job, committed with it.
+    let email = json!({ "case_id": id, "entry_id": entry_id, "agent_user_id": actor.user_id().map(|u| u.0) });
+    db::jobs::enqueue(tx, crate::CASE_REPLY_EMAIL_JOB, &email, now).await?;
     store::set_first_response(tx, id, now).await?;
     record(tx, actor, "case.replied", id, json!({ "entry_id": entry_id }), now).await?;
     if await_customer && status_of(&case) != CaseStatus::PendingCustomer {

@@ -15,6 +15,7 @@ mod demo_bulk;
 mod idempotency;
 mod knowledge;
 mod ledger;
+mod live;
 mod operations;
 mod payments;
 mod signin;

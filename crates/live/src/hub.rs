@@ -1,0 +1,348 @@
+//! The in-memory switchboard of one node: which visitor, agent console and screen-pop listener is
+//! connected here, the chat queue, and the writer that persists chat messages before they are
+//! delivered. The database holds the truth (sessions, messages, calls); the hub only holds live
+//! connections, so a node restart loses no transcript — clients reconnect and are re-sent it.
+
+use crate::model::Queue;
+use crate::store;
+use kernel::Timestamp;
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
+use tokio::sync::{OnceCell, mpsc};
+
+/// Frames a slow connection may have pending before it is dropped (its client reconnects and
+/// is re-sent the transcript, so nothing is lost).
+const CONNECTION_BUFFER: usize = 512;
+/// How often queue positions are re-sent to waiting visitors when the queue moved.
+const POSITION_TICK: Duration = Duration::from_millis(300);
+/// The most messages one commit carries.
+const WRITE_BATCH: usize = 512;
+/// Waiting visitors listed to agents; the total is always sent.
+const QUEUE_LISTED: usize = 50;
+
+/// One open connection's outbound side.
+#[derive(Clone)]
+pub struct Conn {
+    pub id: u64,
+    pub tx: mpsc::Sender<String>,
+}
+
+/// A chat message on its way to the database and then to both sides.
+pub struct Outgoing {
+    pub session_id: i64,
+    /// visitor, agent or system
+    pub sender: &'static str,
+    pub sender_user_id: Option<i64>,
+    pub sender_name: String,
+    pub body: String,
+    pub at: Timestamp,
+}
+
+#[derive(Default)]
+struct State {
+    visitors: HashMap<i64, Conn>,
+    agents: HashMap<i64, Vec<Conn>>,
+    listeners: HashMap<i64, Vec<Conn>>,
+    queue: Queue,
+    /// Waiting sessions' names and start times, for the agents' queue list.
+    waiting_info: HashMap<i64, (String, i64)>,
+    sent_position: HashMap<i64, usize>,
+    queue_dirty: bool,
+    /// Active sessions on this node and the agent working each.
+    owner: HashMap<i64, i64>,
+    chats_by_ip: HashMap<String, (i64, u32)>,
+    next_conn: u64,
+}
+
+/// Shared by every handler of one app (one per router).
+#[derive(Clone, Default)]
+pub struct Hub {
+    state: Arc<Mutex<State>>,
+    started: Arc<OnceCell<mpsc::Sender<Outgoing>>>,
+}
+
+/// The hub as its background tasks hold it: they stop once the app that owns it is gone.
+struct WeakHub {
+    state: Weak<Mutex<State>>,
+    started: Weak<OnceCell<mpsc::Sender<Outgoing>>>,
+}
+
+impl WeakHub {
+    fn upgrade(&self) -> Option<Hub> {
+        Some(Hub { state: self.state.upgrade()?, started: self.started.upgrade()? })
+    }
+}
+
+impl Hub {
+    fn downgrade(&self) -> WeakHub {
+        WeakHub { state: Arc::downgrade(&self.state), started: Arc::downgrade(&self.started) }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock cannot leave the maps half-updated in a way that
+        // matters more than losing live chat, so a poisoned lock is taken over.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Starts the writer and the position ticker and reloads the waiting queue from the
+    /// database, once, on first use (a restarted node picks its queue back up).
+    pub async fn start(&self, db: &db::Db) -> Result<mpsc::Sender<Outgoing>, db::Error> {
+        let sender = self
+            .started
+            .get_or_try_init(|| async {
+                let mut tx = db.read().await?;
+                let waiting = store::waiting_sessions(&mut tx).await?;
+                tx.rollback().await?;
+                {
+                    let mut state = self.lock();
+                    for s in waiting {
+                        state.queue.insert_in_order(s.chat_session_id);
+                        state.waiting_info.insert(s.chat_session_id, (s.visitor_name, s.created_at));
+                    }
+                    state.queue_dirty = true;
+                }
+                let (sender, receiver) = mpsc::channel(8_192);
+                tokio::spawn(write_messages(self.downgrade(), db.clone(), receiver));
+                tokio::spawn(tick_positions(self.downgrade()));
+                Ok::<_, db::Error>(sender)
+            })
+            .await?;
+        Ok(sender.clone())
+    }
+
+    pub fn new_conn(&self) -> (Conn, mpsc::Receiver<String>) {
+        let (tx, rx) = mpsc::channel(CONNECTION_BUFFER);
+        let mut state = self.lock();
+        state.next_conn += 1;
+        (Conn { id: state.next_conn, tx }, rx)
+    }
+
+    /// Counts one new chat from `ip`; false once it exceeds `per_minute`.
+    pub fn allow_chat(&self, ip: &str, now: Timestamp, per_minute: u32) -> bool {
+        let minute = now.unix_seconds() / 60;
+        let mut state = self.lock();
+        if state.chats_by_ip.len() > 100_000 {
+            state.chats_by_ip.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = state.chats_by_ip.entry(ip.to_string()).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= per_minute
+    }
+
+    /// A visitor (re)connected to a session; a previous connection of the same session is
+    /// replaced (the newest tab wins).
+    pub fn attach_visitor(&self, session_id: i64, conn: Conn) {
+        self.lock().visitors.insert(session_id, conn);
+    }
+
+    pub fn detach_visitor(&self, session_id: i64, conn_id: u64) {
+        let mut state = self.lock();
+        if state.visitors.get(&session_id).is_some_and(|c| c.id == conn_id) {
+            state.visitors.remove(&session_id);
+        }
+    }
+
+    pub fn visitor_connected(&self, session_id: i64) -> bool {
+        self.lock().visitors.contains_key(&session_id)
+    }
+
+    /// Puts a waiting session in the queue; yields its position.
+    pub fn enqueue(&self, session_id: i64, name: &str, created_at: i64) -> usize {
+        let mut state = self.lock();
+        state.queue.insert_in_order(session_id);
+        state.waiting_info.insert(session_id, (name.to_string(), created_at));
+        state.queue_dirty = true;
+        let position = state.queue.position(session_id).unwrap_or(1);
+        state.sent_position.insert(session_id, position);
+        position
+    }
+
+    /// Takes a session off the queue (taken or abandoned).
+    pub fn dequeue(&self, session_id: i64) {
+        let mut state = self.lock();
+        state.queue.remove(session_id);
+        state.waiting_info.remove(&session_id);
+        state.sent_position.remove(&session_id);
+        state.queue_dirty = true;
+    }
+
+    pub fn next_waiting(&self) -> Option<i64> {
+        self.lock().queue.ids().first().copied()
+    }
+
+    pub fn set_owner(&self, session_id: i64, agent_user_id: i64) {
+        self.lock().owner.insert(session_id, agent_user_id);
+    }
+
+    pub fn owner_of(&self, session_id: i64) -> Option<i64> {
+        self.lock().owner.get(&session_id).copied()
+    }
+
+    pub fn clear_owner(&self, session_id: i64) {
+        self.lock().owner.remove(&session_id);
+    }
+
+    pub fn attach_agent(&self, user_id: i64, conn: Conn) {
+        self.lock().agents.entry(user_id).or_default().push(conn);
+    }
+
+    pub fn detach_agent(&self, user_id: i64, conn_id: u64) {
+        let mut state = self.lock();
+        if let Some(conns) = state.agents.get_mut(&user_id) {
+            conns.retain(|c| c.id != conn_id);
+        }
+    }
+
+    pub fn attach_listener(&self, user_id: i64, conn: Conn) {
+        let mut state = self.lock();
+        let conns = state.listeners.entry(user_id).or_default();
+        conns.retain(|c| !c.tx.is_closed());
+        conns.push(conn);
+    }
+
+    /// Sends a frame to a session's visitor, if connected here.
+    pub fn to_visitor(&self, session_id: i64, frame: &Value) {
+        let mut state = self.lock();
+        let text = frame.to_string();
+        if let Some(conn) = state.visitors.get(&session_id)
+            && conn.tx.try_send(text).is_err()
+        {
+            state.visitors.remove(&session_id);
+        }
+    }
+
+    /// Sends a frame to every console of one agent connected here.
+    pub fn to_agent(&self, user_id: i64, frame: &Value) {
+        let text = frame.to_string();
+        if let Some(conns) = self.lock().agents.get_mut(&user_id) {
+            conns.retain(|c| c.tx.try_send(text.clone()).is_ok());
+        }
+    }
+
+    /// Sends a screen-pop event to every open page of one user; false when none listens here.
+    pub fn to_listener(&self, user_id: i64, frame: &Value) -> bool {
+        let text = frame.to_string();
+        let mut state = self.lock();
+        let Some(conns) = state.listeners.get_mut(&user_id) else {
+            return false;
+        };
+        conns.retain(|c| c.tx.try_send(text.clone()).is_ok());
+        !conns.is_empty()
+    }
+
+    /// Delivers a stored message to the visitor and the agent working the session.
+    fn deliver(&self, message: &Outgoing, message_id: i64) {
+        let frame = json!({
+            "type": "message",
+            "chat_session_id": message.session_id,
+            "chat_message_id": message_id,
+            "sender": message.sender,
+            "sender_name": message.sender_name,
+            "body": message.body,
+            "sent_at": message.at.micros(),
+        });
+        self.to_visitor(message.session_id, &frame);
+        if let Some(agent) = self.owner_of(message.session_id) {
+            self.to_agent(agent, &frame);
+        }
+    }
+
+    /// The queue as agents see it: the first few waiting visitors and the total.
+    pub fn queue_frame(&self) -> Value {
+        let state = self.lock();
+        let listed: Vec<Value> = state
+            .queue
+            .ids()
+            .iter()
+            .take(QUEUE_LISTED)
+            .map(|id| {
+                let (name, since) = state.waiting_info.get(id).cloned().unwrap_or_default();
+                json!({ "chat_session_id": id, "visitor_name": name, "waiting_since": since })
+            })
+            .collect();
+        json!({ "type": "queue", "waiting": listed, "total": state.queue.len() })
+    }
+
+    /// Sends changed positions to waiting visitors and the queue to agents, if it moved.
+    fn send_positions(&self) {
+        let mut state = self.lock();
+        if !state.queue_dirty {
+            return;
+        }
+        state.queue_dirty = false;
+        let ids: Vec<i64> = state.queue.ids().to_vec();
+        for (index, id) in ids.iter().enumerate() {
+            let position = index + 1;
+            if state.sent_position.get(id) == Some(&position) {
+                continue;
+            }
+            state.sent_position.insert(*id, position);
+            if let Some(conn) = state.visitors.get(id) {
+                let _ = conn.tx.try_send(json!({ "type": "queue", "position": position }).to_string());
+            }
+        }
+        drop(state);
+        let frame = self.queue_frame().to_string();
+        let mut state = self.lock();
+        for conns in state.agents.values_mut() {
+            conns.retain(|c| c.tx.try_send(frame.clone()).is_ok());
+        }
+    }
+}
+
+async fn tick_positions(hub: WeakHub) {
+    let mut interval = tokio::time::interval(POSITION_TICK);
+    loop {
+        interval.tick().await;
+        let Some(hub) = hub.upgrade() else {
+            return;
+        };
+        hub.send_positions();
+    }
+}
+
+/// Persists messages in batches (one commit for all that arrived meanwhile), then delivers each.
+/// A message is never shown to anyone before it is stored.
+async fn write_messages(hub: WeakHub, db: db::Db, mut receiver: mpsc::Receiver<Outgoing>) {
+    let mut batch = Vec::with_capacity(WRITE_BATCH);
+    while receiver.recv_many(&mut batch, WRITE_BATCH).await > 0 {
+        let stored = store_batch(&db, &batch).await;
+        let Some(hub) = hub.upgrade() else {
+            return;
+        };
+        match stored {
+            Ok(ids) => {
+                for (message, id) in batch.iter().zip(ids) {
+                    hub.deliver(message, id);
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, count = batch.len(), "chat messages could not be stored");
+                let message = "the message was not sent; try again";
+                let frame = json!({ "type": "error", "code": "internal_error", "message": message });
+                for message in &batch {
+                    hub.to_visitor(message.session_id, &frame);
+                    if let Some(agent) = hub.owner_of(message.session_id) {
+                        hub.to_agent(agent, &frame);
+                    }
+                }
+            }
+        }
+        batch.clear();
+    }
+}
+
+async fn store_batch(db: &db::Db, batch: &[Outgoing]) -> Result<Vec<i64>, db::Error> {
+    let mut tx = db.begin().await?;
+    let mut ids = Vec::with_capacity(batch.len());
+    for m in batch {
+        ids.push(store::insert_message(&mut tx, m.session_id, m.sender, m.sender_user_id, &m.body, m.at).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}

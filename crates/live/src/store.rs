@@ -1,0 +1,355 @@
+//! All of the live module's SQL: chat sessions and messages, phone calls, staff extensions and
+//! the module's settings.
+
+use db::{Result, Tx};
+use kernel::Timestamp;
+use serde::Serialize;
+
+/// A chat session as the console and the API show it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SessionRow {
+    pub chat_session_id: i64,
+    /// waiting, active or ended
+    pub status: String,
+    pub visitor_name: String,
+    pub visitor_email: String,
+    pub visitor_account: String,
+    pub customer_id: Option<i64>,
+    pub agent_user_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub case_id: Option<i64>,
+    /// Microseconds since the Unix epoch (UTC).
+    pub created_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+macro_rules! select_sessions {
+    ($tail:literal) => {
+        concat!(
+            "select chat_session_id, status, visitor_name, visitor_email, visitor_account, customer_id, ",
+            "agent_user_id, contact_id, case_id, created_at, answered_at, ended_at from chat_session ",
+            $tail
+        )
+    };
+}
+
+/// One line of a transcript.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct MessageRow {
+    pub chat_message_id: i64,
+    pub chat_session_id: i64,
+    /// visitor, agent or system
+    pub sender: String,
+    pub sender_user_id: Option<i64>,
+    pub body: String,
+    /// Microseconds since the Unix epoch (UTC).
+    pub sent_at: i64,
+}
+
+pub struct NewSession<'a> {
+    pub token_hash: &'a str,
+    pub visitor: &'a crate::model::Visitor,
+    pub origin: &'a str,
+    pub customer_id: Option<i64>,
+}
+
+pub async fn insert_session(tx: &mut Tx, s: &NewSession<'_>, now: Timestamp) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into chat_session (token_hash, status, visitor_name, visitor_email, visitor_account, origin,
+                                   customer_id, created_at)
+         values ($1, 'waiting', $2, $3, $4, $5, $6, $7) returning chat_session_id",
+        s.token_hash,
+        &s.visitor.name,
+        &s.visitor.email,
+        &s.visitor.account,
+        s.origin,
+        s.customer_id,
+        now.micros()
+    )
+}
+
+pub async fn find_session(tx: &mut Tx, id: i64) -> Result<Option<SessionRow>> {
+    db::fetch_optional!(tx, SessionRow, select_sessions!("where chat_session_id = $1"), id)
+}
+
+pub async fn find_session_by_token(tx: &mut Tx, token_hash: &str) -> Result<Option<SessionRow>> {
+    db::fetch_optional!(tx, SessionRow, select_sessions!("where token_hash = $1"), token_hash)
+}
+
+/// Sessions newest first, optionally of one status, before a cursor id.
+pub async fn list_sessions(tx: &mut Tx, status: &str, before_id: i64, limit: i64) -> Result<Vec<SessionRow>> {
+    db::fetch_all!(
+        tx,
+        SessionRow,
+        select_sessions!(
+            "where ($1 = '' or status = $1) and chat_session_id < $2 order by chat_session_id desc limit $3"
+        ),
+        status,
+        before_id,
+        limit
+    )
+}
+
+/// The sessions one agent is working.
+pub async fn active_sessions_of(tx: &mut Tx, agent_user_id: i64) -> Result<Vec<SessionRow>> {
+    db::fetch_all!(
+        tx,
+        SessionRow,
+        select_sessions!("where agent_user_id = $1 and status = 'active' order by chat_session_id"),
+        agent_user_id
+    )
+}
+
+pub async fn waiting_sessions(tx: &mut Tx) -> Result<Vec<SessionRow>> {
+    db::fetch_all!(tx, SessionRow, select_sessions!("where status = 'waiting' order by chat_session_id"))
+}
+
+/// Gives a waiting session to an agent; 0 rows when it was no longer waiting.
+pub async fn take_session(tx: &mut Tx, id: i64, agent_user_id: i64, now: Timestamp) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update chat_session set status = 'active', agent_user_id = $2, answered_at = $3
+         where chat_session_id = $1 and status = 'waiting'",
+        id,
+        agent_user_id,
+        now.micros()
+    )
+}
+
+pub struct SessionEnd {
+    pub customer_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub case_id: Option<i64>,
+}
+
+pub async fn end_session(tx: &mut Tx, id: i64, end: &SessionEnd, now: Timestamp) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update chat_session set status = 'ended', ended_at = $2, customer_id = coalesce($3, customer_id),
+                contact_id = $4, case_id = $5
+         where chat_session_id = $1 and status <> 'ended'",
+        id,
+        now.micros(),
+        end.customer_id,
+        end.contact_id,
+        end.case_id
+    )
+}
+
+pub async fn insert_message(
+    tx: &mut Tx,
+    session_id: i64,
+    sender: &str,
+    sender_user_id: Option<i64>,
+    body: &str,
+    at: Timestamp,
+) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into chat_message (chat_session_id, sender, sender_user_id, body, sent_at)
+         values ($1, $2, $3, $4, $5) returning chat_message_id",
+        session_id,
+        sender,
+        sender_user_id,
+        body,
+        at.micros()
+    )
+}
+
+pub async fn messages(tx: &mut Tx, session_id: i64) -> Result<Vec<MessageRow>> {
+    db::fetch_all!(
+        tx,
+        MessageRow,
+        "select chat_message_id, chat_session_id, sender, sender_user_id, body, sent_at from chat_message
+         where chat_session_id = $1 order by chat_message_id",
+        session_id
+    )
+}
+
+/// The live (never merged) customer with this email address, the oldest when several share it.
+pub async fn customer_by_email(tx: &mut Tx, email: &str) -> Result<Option<i64>> {
+    db::scalar_optional!(
+        tx,
+        i64,
+        "select c.customer_id from customer_email e join customer c on c.customer_id = e.customer_id
+         where e.address = $1 and c.merged_into is null order by c.customer_id limit 1",
+        email
+    )
+}
+
+/// A live customer's id and name by a phone number in E.164 form.
+pub async fn customer_by_phone(tx: &mut Tx, e164: &str) -> Result<Option<(i64, String)>> {
+    db::fetch_optional!(
+        tx,
+        (i64, String),
+        "select c.customer_id, c.display_name from customer_phone p join customer c on c.customer_id = p.customer_id
+         where p.e164 = $1 and c.merged_into is null order by p.is_primary desc, c.customer_id limit 1",
+        e164
+    )
+}
+
+pub async fn customer_is_live(tx: &mut Tx, customer_id: i64) -> Result<bool> {
+    let found = db::scalar_optional!(
+        tx,
+        i64,
+        "select customer_id from customer where customer_id = $1 and merged_into is null",
+        customer_id
+    )?;
+    Ok(found.is_some())
+}
+
+/// A staff user as the actor of contacts logged on their behalf.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StaffRow {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub role: String,
+}
+
+pub async fn staff_by_extension(tx: &mut Tx, extension: &str) -> Result<Option<StaffRow>> {
+    db::fetch_optional!(
+        tx,
+        StaffRow,
+        "select u.user_id, u.username, u.display_name, u.role from staff_extension x
+           join staff_user u on u.user_id = x.user_id
+         where x.extension = $1 and not u.disabled",
+        extension
+    )
+}
+
+pub async fn staff_by_id(tx: &mut Tx, user_id: i64) -> Result<Option<StaffRow>> {
+    db::fetch_optional!(
+        tx,
+        StaffRow,
+        "select user_id, username, display_name, role from staff_user where user_id = $1",
+        user_id
+    )
+}
+
+/// Staff users with their extension (empty when none), for the settings page.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ExtensionRow {
+    pub user_id: i64,
+    pub username: String,
+    pub display_name: String,
+    pub extension: String,
+}
+
+pub async fn extensions(tx: &mut Tx) -> Result<Vec<ExtensionRow>> {
+    db::fetch_all!(
+        tx,
+        ExtensionRow,
+        "select u.user_id, u.username, u.display_name, coalesce(x.extension, '') as extension
+         from staff_user u left join staff_extension x on x.user_id = u.user_id
+         where not u.disabled order by u.username"
+    )
+}
+
+pub async fn clear_extension(tx: &mut Tx, user_id: i64) -> Result<u64> {
+    db::execute!(tx, "delete from staff_extension where user_id = $1", user_id)
+}
+
+pub async fn insert_extension(tx: &mut Tx, user_id: i64, extension: &str, now: Timestamp) -> Result<u64> {
+    db::execute!(
+        tx,
+        "insert into staff_extension (user_id, extension, updated_at) values ($1, $2, $3)",
+        user_id,
+        extension,
+        now.micros()
+    )
+}
+
+/// A phone call as the phone system reported it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct CallRow {
+    pub phone_call_id: i64,
+    pub external_call_id: String,
+    /// ringing, answered, transferred or ended
+    pub state: String,
+    pub caller_number: String,
+    pub caller_e164: String,
+    pub called_number: String,
+    pub extension: String,
+    pub agent_user_id: Option<i64>,
+    pub customer_id: Option<i64>,
+    pub contact_id: Option<i64>,
+    pub recording_url: String,
+    pub ringing_at: i64,
+    pub answered_at: Option<i64>,
+    pub ended_at: Option<i64>,
+}
+
+pub async fn find_call(tx: &mut Tx, external_call_id: &str) -> Result<Option<CallRow>> {
+    db::fetch_optional!(
+        tx,
+        CallRow,
+        "select phone_call_id, external_call_id, state, caller_number, caller_e164, called_number, extension,
+                agent_user_id, customer_id, contact_id, recording_url, ringing_at, answered_at, ended_at
+         from phone_call where external_call_id = $1",
+        external_call_id
+    )
+}
+
+pub async fn insert_call(tx: &mut Tx, c: &CallRow, now: Timestamp) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into phone_call (external_call_id, state, caller_number, caller_e164, called_number, extension,
+                                 agent_user_id, customer_id, contact_id, recording_url, ringing_at, answered_at,
+                                 ended_at, updated_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) returning phone_call_id",
+        &c.external_call_id,
+        &c.state,
+        &c.caller_number,
+        &c.caller_e164,
+        &c.called_number,
+        &c.extension,
+        c.agent_user_id,
+        c.customer_id,
+        c.contact_id,
+        &c.recording_url,
+        c.ringing_at,
+        c.answered_at,
+        c.ended_at,
+        now.micros()
+    )
+}
+
+pub async fn update_call(tx: &mut Tx, c: &CallRow, now: Timestamp) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update phone_call set state = $2, extension = $3, agent_user_id = $4, contact_id = $5, recording_url = $6,
+                answered_at = $7, ended_at = $8, updated_at = $9
+         where phone_call_id = $1",
+        c.phone_call_id,
+        &c.state,
+        &c.extension,
+        c.agent_user_id,
+        c.contact_id,
+        &c.recording_url,
+        c.answered_at,
+        c.ended_at,
+        now.micros()
+    )
+}
+
+pub async fn setting(tx: &mut Tx, name: &str) -> Result<Option<String>> {
+    db::scalar_optional!(tx, String, "select value from live_setting where name = $1", name)
+}
+
+pub async fn put_setting(tx: &mut Tx, name: &str, value: &str, now: Timestamp) -> Result<()> {
+    db::execute!(tx, "delete from live_setting where name = $1", name)?;
+    db::execute!(
+        tx,
+        "insert into live_setting (name, value, updated_at) values ($1, $2, $3)",
+        name,
+        value,
+        now.micros()
+    )?;
+    Ok(())
+}

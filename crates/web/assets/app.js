@@ -53,3 +53,39 @@ document.addEventListener("DOMContentLoaded", function () {
     try { localStorage.setItem("caredesk-theme", next); } catch (e) {}
   });
 });
+// The telephone screen-pop: every signed-in page listens to /events; a call ringing (or
+// transferred) to this user's extension shows a banner linking to the caller's customer page, or
+// to a search for the number when no customer has it.
+document.addEventListener("DOMContentLoaded", function () {
+  if (!document.getElementById("signout") || !window.EventSource) return;
+  var source = new EventSource("/events");
+  source.addEventListener("call", function (event) {
+    var call;
+    try { call = JSON.parse(event.data); } catch (e) { return; }
+    var banner = document.getElementById("screen-pop");
+    if (!banner) {
+      banner = document.createElement("div");
+      banner.id = "screen-pop";
+      banner.className = "flash screen-pop";
+      banner.setAttribute("role", "alert");
+      banner.style.cssText = "position:fixed;top:1rem;right:1rem;z-index:1000;max-width:28rem;" +
+        "box-shadow:0 2px 12px rgba(0,0,0,.3)";
+      document.body.appendChild(banner);
+    }
+    banner.textContent = (call.state === "transferred" ? "Transferred call from " : "Incoming call from ") + call.caller_number + " — ";
+    var link = document.createElement("a");
+    link.href = call.url;
+    link.id = "screen-pop-link";
+    link.textContent = call.customer_id ? "open the customer" : "search for the number";
+    banner.appendChild(link);
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "ghost";
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    close.addEventListener("click", function () { banner.remove(); });
+    banner.appendChild(document.createTextNode(" "));
+    banner.appendChild(close);
+    link.focus();
+  });
+});

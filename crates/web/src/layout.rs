@@ -21,6 +21,7 @@ pub const NAV: &[NavEntry] = &[
     NavEntry { section: "Desk", href: "/customers", label: "Customers", permission: Permission::CustomersRead },
     NavEntry { section: "Desk", href: "/knowledge", label: "Knowledge", permission: Permission::KnowledgeRead },
     NavEntry { section: "Desk", href: "/cases", label: "My work", permission: Permission::CasesWork },
+    NavEntry { section: "Desk", href: "/chat", label: "Chat", permission: Permission::ChatWork },
     NavEntry { section: "Desk", href: "/queues", label: "Queues", permission: Permission::CasesManage },
     NavEntry {
         section: "Desk",
@@ -71,6 +72,12 @@ pub const NAV: &[NavEntry] = &[
         href: "/admin/reason-codes",
         label: "Reason codes",
         permission: Permission::ContactsManage,
+    },
+    NavEntry {
+        section: "Admin",
+        href: "/chat/settings",
+        label: "Chat and telephony",
+        permission: Permission::ChatManage,
     },
     NavEntry { section: "Admin", href: "/admin/roles", label: "Roles", permission: Permission::UsersRead },
     NavEntry { section: "Admin", href: "/admin/audit", label: "Audit trail", permission: Permission::AuditRead },

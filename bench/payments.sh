@@ -57,7 +57,8 @@ if ! command -v wrk >/dev/null 2>&1; then
   echo "wrk not installed: API figures skipped"
   exit 0
 fi
-sqlite3 "$db" "select account_id from account order by account_id limit 10000" >"$work/ids.txt"
+# Card payments: cash-only accounts would (rightly) refuse them.
+sqlite3 "$db" "select account_id from account where cash_only = 0 order by account_id limit 10000" >"$work/ids.txt"
 cat >"$work/post.lua" <<'LUA'
 local ids = {}
 local auth = ""

@@ -180,8 +180,8 @@ pub async fn aging_totals(tx: &mut Tx, b: &AgingBounds<'_>) -> Result<Vec<(Strin
         (String, i64, i64, i64),
         "select currency, bucket, cast(sum(open_minor) as bigint), count(*) from (
              select currency, open_minor,
-                    case when due_date >= $1 then 0 when due_date >= $2 then 1 when due_date >= $3 then 2
-                         when due_date >= $4 then 3 when due_date >= $5 then 4 else 5 end as bucket
+                    cast(case when due_date >= $1 then 0 when due_date >= $2 then 1 when due_date >= $3 then 2
+                         when due_date >= $4 then 3 when due_date >= $5 then 4 else 5 end as bigint) as bucket
              from open_item where open_minor > 0) o
          group by currency, bucket order by currency, bucket",
         b0,

@@ -230,3 +230,32 @@ async fn a_manual_entry_is_numbered_and_settles() -> TestResult {
     tx.commit().await?;
     assert_clean(&scratch.db).await
 }
+
+#[tokio::test]
+async fn reports_read_back_what_was_posted() -> TestResult {
+    let scratch = db::scratch::open().await?;
+    let mut tx = scratch.db.begin().await?;
+    let account = new_account(&mut tx, "1").await?;
+    bill(&mut tx, account, "BILL-OLD", 4_000, 0).await?;
+    bill(&mut tx, account, "BILL-NEW", 1_000, 60).await?;
+    pay(&mut tx, account, "PAY-1", 500).await?;
+    let page = kernel::PageRequest::parse(Some(10), None)?;
+    let aging = crate::reports::aging(&mut tx, day(45), &page).await?;
+    let buckets: Vec<i64> = aging.totals[0].buckets.iter().map(|b| b.amount_minor).collect();
+    assert_eq!(buckets, vec![1_000, 0, 3_500, 0, 0, 0], "45 days past the first due date");
+    assert_eq!(aging.accounts[0].total_minor, 4_500);
+    let balance = crate::reports::account_balance(&mut tx, account).await?;
+    assert_eq!((balance.currencies[0].receivable_minor, balance.currencies[0].open_minor), (4_500, 4_500));
+    let lines = crate::reports::account_lines(&mut tx, account, &kernel::PageRequest::parse(Some(2), None)?).await?;
+    let running: Vec<i64> = lines.items.iter().map(|l| l.balance_after_minor).collect();
+    assert_eq!(running, vec![4_500, 5_000]);
+    let after = lines.next_cursor.as_deref();
+    let older = crate::reports::account_lines(&mut tx, account, &kernel::PageRequest::parse(Some(2), after)?).await?;
+    assert_eq!(older.items.iter().map(|l| l.balance_after_minor).collect::<Vec<_>>(), vec![4_000]);
+    let entries = crate::report_store::entries(&mut tx, i64::MAX, "2026-01-01", "2026-12-31", Some("bill"), 10).await?;
+    assert_eq!(entries.len(), 2);
+    let csv = crate::reports::export_csv(&mut tx, day(-20), day(30)).await?;
+    assert!(csv.contains("2026-11-21,1010,Undeposited funds,USD,5.00,0.00"), "{csv}");
+    tx.commit().await?;
+    assert_clean(&scratch.db).await
+}

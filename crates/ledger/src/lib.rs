@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod batch;
+pub mod batch_payments;
 mod error;
 pub mod manage;
 pub mod model;

@@ -261,3 +261,23 @@ async fn arrangements_are_kept_or_broken_from_the_payments_that_arrive() -> Test
     tx.commit().await?;
     Ok(())
 }
+
+/// A figure, not a check: `cargo test -p charges --release -- --ignored --nocapture late_fee_run_speed`.
+#[tokio::test]
+#[ignore]
+async fn late_fee_run_speed() -> TestResult {
+    let s = scratch::open().await?;
+    let accounts = 1_000;
+    let mut tx = s.db.begin().await?;
+    for n in 0..accounts {
+        let account_id = account(&mut tx, "good").await;
+        bill(&mut tx, account_id, 10_000 + n, "2027-01-01", &format!("BILL-{n}")).await;
+    }
+    tx.commit().await?;
+    let started = std::time::Instant::now();
+    let run = ops::assess_late_fees(&s.db, day("2027-01-15"), t(0)).await?;
+    let elapsed = started.elapsed();
+    assert_eq!(run.assessed, accounts);
+    println!("late fees: {accounts} charged in {elapsed:?} ({:.0}/s)", accounts as f64 / elapsed.as_secs_f64());
+    Ok(())
+}

@@ -158,9 +158,9 @@ pub struct CallEventAnswer {
     responses(
         (status = 200, body = CallEventAnswer),
         (status = 401, body = web::ProblemDocument),
+        (status = 403, body = web::ProblemDocument, description = "no secret is set yet"),
         (status = 409, body = web::ProblemDocument),
         (status = 422, body = web::ProblemDocument),
-        (status = 503, body = web::ProblemDocument),
     ),
 )]
 async fn telephony_event(

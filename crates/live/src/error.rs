@@ -71,13 +71,13 @@ impl Problem for LiveError {
         use LiveError as E;
         match self {
             E::ChatNotFound | E::UserNotFound | E::CustomerNotFound => StatusCode::NOT_FOUND,
-            E::ChatNotYours | E::OriginRefused => StatusCode::FORBIDDEN,
+            // Not a 5xx: the web layer reports every server error as an internal one.
+            E::ChatNotYours | E::OriginRefused | E::TelephonyNotConfigured => StatusCode::FORBIDDEN,
             E::ChatEnded | E::ChatAlreadyTaken | E::CallEventOutOfOrder | E::ExtensionTaken | E::QueueEmpty => {
                 StatusCode::CONFLICT
             }
             E::TooManyChats => StatusCode::TOO_MANY_REQUESTS,
             E::TelephonySecretInvalid | E::ResumeTokenUnknown => StatusCode::UNAUTHORIZED,
-            E::TelephonyNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
             E::Contact(e) => e.status(),
             E::Case(e) => e.status(),
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -69,7 +69,8 @@ async fn telephony_pops_the_caller_on_the_agents_screen_and_hang_up_fills_the_du
         "called_number": "+15555550100", "extension": "201"});
 
     let unset = call_event(&app, Some(SECRET), ringing.clone()).await?;
-    assert_eq!(unset.status(), StatusCode::SERVICE_UNAVAILABLE, "no secret set yet");
+    assert_eq!(unset.status(), StatusCode::FORBIDDEN, "no secret set yet");
+    assert_eq!(unset.json::<Value>().await?["code"], "telephony_not_configured");
     settings(&app, &admin, json!({"telephony_secret": SECRET})).await?;
     let bad = call_event(&app, Some("not-the-secret-at-all"), ringing.clone()).await?;
     assert_eq!(bad.status(), StatusCode::UNAUTHORIZED);
@@ -223,6 +224,8 @@ async fn a_visitor_and_an_agent_chat_and_the_transcript_becomes_a_contact_and_a_
     assert_eq!(heard["body"], "Hello, my bill is high");
     assert_eq!(heard["sender"], "visitor");
     send(&mut console, json!({"type": "message", "chat_session_id": session, "body": "Let me look at it."})).await?;
+    let echo = expect(&mut maria, "message").await?;
+    assert_eq!((echo["sender"].as_str(), echo["body"].as_str()), (Some("visitor"), Some("Hello, my bill is high")));
     assert_eq!(expect(&mut maria, "message").await?["body"], "Let me look at it.");
 
     // A network blip: the widget reconnects with its token and gets the conversation back.

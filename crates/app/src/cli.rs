@@ -259,6 +259,9 @@ async fn load_demo(db: &Db, clock: &dyn Clock, customer_count: u64) -> Result<()
         crate::demo_bulk::load(db, clock, customer_count, &|done| bar.set_position(done)).await?;
     } else {
         crate::demo_customers::load(db, clock, customer_count, &|done| bar.set_position(done)).await?;
+        bar.set_message("bills");
+        let money = crate::demo_money::load(db, clock).await?;
+        bar.println(format!("demo: {} bills, {} payments", money.bills, money.payments));
     }
     bar.finish();
     println!("Demo sign-ins (username / password / role):");

@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod demo_bulk;
 pub mod demo_customers;
+pub mod demo_money;
 pub mod money_pages;
 pub mod openapi;
 pub mod server;

@@ -42,6 +42,7 @@ pub fn all_routes() -> Routes {
         .merge(billing::routes())
         .merge(payments::routes())
         .merge(charges::routes())
+        .merge(mailbox::routes())
         .merge(live::routes())
         .merge(mailbox::routes())
         .merge(crate::money_pages::routes())

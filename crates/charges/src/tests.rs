@@ -154,4 +154,25 @@ fn input_is_parsed_with_the_field_named() {
     assert_eq!(bad.field(), Some("account_id"));
 }
 
+#[test]
+fn the_openapi_document_lists_every_api_route_with_examples_on_bodies() {
+    use utoipa::OpenApi;
+    let doc = crate::api::ChargesApi::openapi();
+    let json = serde_json::to_value(&doc).unwrap();
+    let mut documented = 0;
+    for (path, item) in json["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            documented += 1;
+            if let Some(body) = operation.get("requestBody") {
+                let schema = &body["content"]["application/json"]["schema"]["$ref"];
+                let name = schema.as_str().unwrap().rsplit('/').next().unwrap();
+                let example = &json["components"]["schemas"][name]["example"];
+                assert!(!example.is_null(), "{method} {path}: {name} has no example");
+            }
+        }
+    }
+    let routes = crate::api::routes().table.len();
+    assert_eq!(documented, routes, "every API route is documented");
+}
+
 mod store;

@@ -16,6 +16,7 @@ mod demo_bulk;
 mod idempotency;
 mod knowledge;
 mod ledger;
+mod mailbox;
 mod live;
 mod mailbox;
 mod money_story;

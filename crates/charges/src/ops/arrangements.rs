@@ -239,3 +239,15 @@ pub async fn review_arrangements_cli(db: &Db, as_of: &str, now: Timestamp) -> Re
     let run = review_arrangements(db, as_of, now).await?;
     Ok(format!("arrangements as of {}: {} reviewed, {} kept, {} broken", run.as_of, run.reviewed, run.kept, run.broken))
 }
+
+/// The job handler of [`REVIEW_ARRANGEMENTS_JOB`]: the payload may name `as_of`; otherwise today.
+pub async fn review_arrangements_job(db: Db, payload: &str, now: Timestamp) -> Result<(), String> {
+    let value: serde_json::Value = serde_json::from_str(payload).unwrap_or(serde_json::Value::Null);
+    let as_of = match value.get("as_of").and_then(|v| v.as_str()) {
+        Some(text) => crate::model::parse_date(text, "as_of").map_err(|e| e.to_string())?,
+        None => BusinessDate::of(now),
+    };
+    let run = review_arrangements(&db, as_of, now).await.map_err(|e| e.to_string())?;
+    tracing::info!(reviewed = run.reviewed, kept = run.kept, broken = run.broken, "arrangements reviewed");
+    Ok(())
+}

@@ -69,8 +69,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(ledger::api::LedgerApi::openapi());
     doc.merge(billing::api::BillingApi::openapi());
     doc.merge(payments::api::PaymentsApi::openapi());
-    doc.merge(mailbox::api::MailboxApi::openapi());
+    doc.merge(charges::api::ChargesApi::openapi());
     doc.merge(live::api::LiveApi::openapi());
+    doc.merge(mailbox::api::MailboxApi::openapi());
     doc.info.version = env!("CARGO_PKG_VERSION").to_string();
     doc
 }

@@ -31,6 +31,40 @@ pub enum CorrespondenceError {
     CustomerNotFound,
     #[error("must be a positive id")]
     IdInvalid { field: &'static str },
+    #[error("names no merge field: {name:?} (see the list of fields)")]
+    MergeFieldUnknown { field: &'static str, name: String },
+    #[error("has a {{{{ without its }}}}")]
+    MergeFieldUnclosed { field: &'static str },
+    #[error("merge field {name} has no value here: choose the customer, account, case or bill it needs")]
+    MergeValueMissing { name: String },
+    #[error("must be 2 to 60 lower-case letters, digits or underscores, starting with a letter")]
+    TemplateKeyInvalid,
+    #[error("must be a two-letter language code such as en, es or fr")]
+    LanguageInvalid,
+    #[error("must be email or letter")]
+    KindInvalid,
+    #[error("must be email or letter")]
+    ChannelInvalid,
+    #[error("must be 1 to 120 characters on one line")]
+    NameInvalid,
+    #[error("no such template")]
+    TemplateNotFound,
+    #[error("this template is a {actual} template")]
+    TemplateKindMismatch { actual: String },
+    #[error("the customer has no email address, or asked not to be emailed")]
+    CustomerNotEmailable,
+    #[error("the customer has no postal address")]
+    CustomerHasNoAddress,
+    #[error("no such account of this customer")]
+    AccountUnknown,
+    #[error("no such case")]
+    CaseUnknown,
+    #[error("no such letter")]
+    LetterNotFound,
+    #[error("no letters are waiting to be printed")]
+    PrintQueueEmpty,
+    #[error("the PDF could not be made: {0}")]
+    Pdf(String),
     #[error("could not log the contact: {0}")]
     Contact(#[from] contacts::ContactError),
     #[error(transparent)]
@@ -41,8 +75,9 @@ impl web::Problem for CorrespondenceError {
     fn status(&self) -> StatusCode {
         use CorrespondenceError as E;
         match self {
-            E::EmailNotFound | E::CustomerNotFound => StatusCode::NOT_FOUND,
-            E::EmailNotRetryable => StatusCode::CONFLICT,
+            E::EmailNotFound | E::CustomerNotFound | E::TemplateNotFound | E::LetterNotFound => StatusCode::NOT_FOUND,
+            E::EmailNotRetryable | E::PrintQueueEmpty => StatusCode::CONFLICT,
+            E::Pdf(_) => StatusCode::INTERNAL_SERVER_ERROR,
             E::Contact(inner) => inner.status(),
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
@@ -65,6 +100,23 @@ impl web::Problem for CorrespondenceError {
             E::EmailNotRetryable => "email_not_retryable",
             E::CustomerNotFound => "customer_not_found",
             E::IdInvalid { .. } => "id_invalid",
+            E::MergeFieldUnknown { .. } => "merge_field_unknown",
+            E::MergeFieldUnclosed { .. } => "merge_field_unclosed",
+            E::MergeValueMissing { .. } => "merge_value_missing",
+            E::TemplateKeyInvalid => "template_key_invalid",
+            E::LanguageInvalid => "language_invalid",
+            E::KindInvalid => "kind_invalid",
+            E::ChannelInvalid => "channel_invalid",
+            E::NameInvalid => "name_invalid",
+            E::TemplateNotFound => "template_not_found",
+            E::TemplateKindMismatch { .. } => "template_kind_mismatch",
+            E::CustomerNotEmailable => "customer_not_emailable",
+            E::CustomerHasNoAddress => "customer_has_no_address",
+            E::AccountUnknown => "account_unknown",
+            E::CaseUnknown => "case_unknown",
+            E::LetterNotFound => "letter_not_found",
+            E::PrintQueueEmpty => "print_queue_empty",
+            E::Pdf(_) => "pdf_failed",
             E::Contact(inner) => inner.code(),
             E::Db(_) => "internal_error",
         }
@@ -82,8 +134,24 @@ impl web::Problem for CorrespondenceError {
             E::SubjectInvalid => Some("subject"),
             E::AttachmentInvalid { .. } | E::AttachmentNotBase64 => Some("attachments"),
             E::StatusUnknown => Some("status"),
+            E::MergeFieldUnknown { field, .. } | E::MergeFieldUnclosed { field } => Some(field),
+            E::MergeValueMissing { .. } => Some("merge"),
+            E::TemplateKeyInvalid | E::TemplateKindMismatch { .. } => Some("template_key"),
+            E::LanguageInvalid => Some("language"),
+            E::KindInvalid => Some("kind"),
+            E::ChannelInvalid | E::CustomerNotEmailable | E::CustomerHasNoAddress => Some("channel"),
+            E::NameInvalid => Some("name"),
+            E::AccountUnknown => Some("account_id"),
+            E::CaseUnknown => Some("case_id"),
             E::Contact(inner) => inner.field(),
-            E::EmailNotFound | E::EmailNotRetryable | E::CustomerNotFound | E::Db(_) => None,
+            E::EmailNotFound
+            | E::EmailNotRetryable
+            | E::CustomerNotFound
+            | E::TemplateNotFound
+            | E::LetterNotFound
+            | E::PrintQueueEmpty
+            | E::Pdf(_)
+            | E::Db(_) => None,
         }
     }
 }

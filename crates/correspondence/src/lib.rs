@@ -3,6 +3,7 @@
 //! other module that writes to a customer goes through [`ops::send`]. See `DESIGN.md`.
 
 mod error;
+pub mod merge;
 pub mod model;
 pub mod ops;
 pub mod outbox;

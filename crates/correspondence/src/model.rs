@@ -83,6 +83,8 @@ pub struct OutboundEmail {
     pub attachments: Vec<Attachment>,
     /// The template version this email was merged from, if any.
     pub template_id: Option<i64>,
+    /// A caller-chosen Message-ID (without brackets); generated when absent.
+    pub message_id: Option<String>,
 }
 
 /// What the caller learns about the email it queued.
@@ -172,4 +174,110 @@ pub fn parse_body(raw: &str, field: &'static str) -> Result<String, Corresponden
         return Err(CorrespondenceError::BodyInvalid { field });
     }
     Ok(raw.to_string())
+}
+
+/// A template's key: one key, one line of versions per language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateKey(String);
+
+impl TemplateKey {
+    pub fn parse(raw: &str) -> Result<TemplateKey, CorrespondenceError> {
+        let key = raw.trim();
+        let valid = (2..=60).contains(&key.len())
+            && key.starts_with(|c: char| c.is_ascii_lowercase())
+            && key.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if valid { Ok(TemplateKey(key.to_string())) } else { Err(CorrespondenceError::TemplateKeyInvalid) }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A two-letter language code (ISO 639-1), lower case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Language(String);
+
+impl Language {
+    pub fn parse(raw: &str) -> Result<Language, CorrespondenceError> {
+        let code = raw.trim();
+        if code.len() == 2 && code.chars().all(|c| c.is_ascii_lowercase()) {
+            Ok(Language(code.to_string()))
+        } else {
+            Err(CorrespondenceError::LanguageInvalid)
+        }
+    }
+
+    pub fn english() -> Language {
+        Language("en".into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How a piece of correspondence reaches the customer; also what a template is written for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    Email,
+    Letter,
+}
+
+impl Channel {
+    pub fn code(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Letter => "letter",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Channel, CorrespondenceError> {
+        match raw.trim() {
+            "email" => Ok(Channel::Email),
+            "letter" => Ok(Channel::Letter),
+            _ => Err(CorrespondenceError::ChannelInvalid),
+        }
+    }
+}
+
+/// A template version to save, with its merge fields checked.
+#[derive(Debug, Clone)]
+pub struct NewTemplateVersion {
+    pub key: TemplateKey,
+    pub language: Language,
+    pub kind: Channel,
+    pub name: String,
+    pub subject: String,
+    pub body: String,
+}
+
+impl NewTemplateVersion {
+    pub fn parse(
+        key: &str,
+        language: &str,
+        kind: &str,
+        name: &str,
+        subject: &str,
+        body: &str,
+    ) -> Result<NewTemplateVersion, CorrespondenceError> {
+        let kind = Channel::parse(kind).map_err(|_| CorrespondenceError::KindInvalid)?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 120 || name.chars().any(char::is_control) {
+            return Err(CorrespondenceError::NameInvalid);
+        }
+        let subject = parse_subject(subject)?;
+        let body = parse_body(body, "body")?;
+        crate::merge::parse(&subject, "subject")?;
+        crate::merge::parse(&body, "body")?;
+        Ok(NewTemplateVersion {
+            key: TemplateKey::parse(key)?,
+            language: Language::parse(language)?,
+            kind,
+            name: name.to_string(),
+            subject,
+            body,
+        })
+    }
 }

@@ -10,6 +10,19 @@ use db::audit::{self, AuditEvent};
 use kernel::{Actor, Timestamp};
 use serde_json::json;
 
+mod case_reply;
+mod letters;
+mod send;
+mod templates;
+
+pub use case_reply::{CASE_REPLY_JOB, email_case_reply, run_case_reply_job};
+pub use letters::{PrintBatch, batch_pdf, letter, letter_pdf, print_batch};
+pub use send::{SendRequest, Sent, send, thread_headers};
+pub use templates::{
+    MergeData, MergeSubject, Preview, latest_template, load_merge_data, preview, save_template, template,
+    template_versions, templates,
+};
+
 /// The job that drains the outbound queue; queueing an email schedules it.
 pub const DRAIN_JOB: &str = "correspondence.drain";
 
@@ -27,7 +40,10 @@ pub async fn queue_email(
     {
         return Err(CorrespondenceError::CustomerNotFound);
     }
-    let message_id = new_message_id(&db::random_token(12), now.micros(), &settings.message_id_domain);
+    let message_id = match &email.message_id {
+        Some(chosen) => crate::model::parse_message_id(chosen, "message_id")?,
+        None => new_message_id(&db::random_token(12), now.micros(), &settings.message_id_domain),
+    };
     let join = |list: &[crate::model::EmailAddress]| list.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
     let references = (!email.references.is_empty()).then(|| email.references.join(" "));
     let email_id = store::insert_email(

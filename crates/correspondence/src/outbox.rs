@@ -284,5 +284,7 @@ const RETRY_KEY: &str = "correspondence.drain.retry";
 
 /// Registers the module's job handlers with the worker.
 pub fn register_jobs(registry: &mut db::jobs::Registry, clock: Arc<dyn Clock>) {
-    registry.register(crate::ops::DRAIN_JOB, move |db, job| run_drain_job(db, job, clock.clone()));
+    let drain_clock = clock.clone();
+    registry.register(crate::ops::DRAIN_JOB, move |db, job| run_drain_job(db, job, drain_clock.clone()));
+    registry.register(crate::ops::CASE_REPLY_JOB, move |db, job| crate::ops::run_case_reply_job(db, job, clock.now()));
 }

@@ -129,6 +129,11 @@ pub async fn insert_attachment(
     Ok(())
 }
 
+pub async fn message_id_taken(tx: &mut Tx, message_id: &str) -> Result<bool> {
+    let found = db::scalar_optional!(tx, i64, "select email_id from outbound_email where message_id = $1", message_id)?;
+    Ok(found.is_some())
+}
+
 pub async fn customer_exists(tx: &mut Tx, customer_id: i64) -> Result<bool> {
     let found = db::scalar_optional!(tx, i64, "select customer_id from customer where customer_id = $1", customer_id)?;
     Ok(found.is_some())
@@ -254,3 +259,7 @@ pub async fn list_emails(tx: &mut Tx, status: &str, before_id: i64, limit: i64) 
 pub async fn status_counts(tx: &mut Tx) -> Result<Vec<(String, i64)>> {
     db::fetch_all!(tx, (String, i64), "select status, count(*) from outbound_email group by status order by status")
 }
+
+pub mod letters;
+pub mod merge;
+pub mod templates;

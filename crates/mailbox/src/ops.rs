@@ -251,7 +251,10 @@ async fn find_thread(tx: &mut Tx, parsed: &ParsedEmail) -> Result<Option<(i64, &
 
 /// The case a Message-ID belongs to: one of ours received earlier, or one we sent.
 async fn case_of_message_id(tx: &mut Tx, message_id: &str) -> Result<Option<i64>, MailboxError> {
-    Ok(store::case_of_inbound_id(tx, message_id).await?)
+    match store::case_of_inbound_id(tx, message_id).await? {
+        Some(case_id) => Ok(Some(case_id)),
+        None => Ok(store::case_of_outbound_id(tx, message_id).await?),
+    }
 }
 
 /// An automatic message on a known case: a note, so it neither reopens the case nor counts as

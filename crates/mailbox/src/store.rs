@@ -175,6 +175,16 @@ pub async fn case_of_inbound_id(tx: &mut Tx, message_id: &str) -> Result<Option<
     )
 }
 
+/// The case an email we sent (correspondence's outbound queue) with this Message-ID was about.
+pub async fn case_of_outbound_id(tx: &mut Tx, message_id: &str) -> Result<Option<i64>> {
+    db::scalar_optional!(
+        tx,
+        i64,
+        "select case_id from outbound_email where message_id = $1 and case_id is not null",
+        message_id
+    )
+}
+
 pub async fn case_by_number(tx: &mut Tx, case_number: &str) -> Result<Option<i64>> {
     db::scalar_optional!(tx, i64, "select case_id from support_case where case_number = $1", case_number)
 }

@@ -277,3 +277,25 @@ async fn malformed_input_is_stored_failed_and_listed_and_the_endpoint_is_guarded
     assert_eq!(not_allowed.status(), StatusCode::FORBIDDEN);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_reply_to_an_email_we_sent_threads_on_its_message_id() -> TestResult {
+    let app = spawn_app().await;
+    let mailer = app.user_with_token("mta", Role::Admin).await?;
+    let first = post_raw(&app, &mailer, &message("c@example.com", "c1@example.com", "Meter", "", "Read it")).await?;
+    let case_id = first["case_id"].as_i64().ok_or("no case")?;
+    let mut tx = app.db.begin().await?;
+    db::execute!(
+        &mut tx,
+        "insert into outbound_email (message_id, to_addresses, cc_addresses, subject, text_body, case_id, status,
+                                     max_attempts, next_attempt_at, created_by, created_at, updated_at)
+         values ('out1@caredesk.invalid', 'c@example.com', '', 'Re: Meter', 'Done', $1, 'sent', 5, 0, 'test', 0, 0)",
+        case_id
+    )?;
+    tx.commit().await?;
+    let headers = "In-Reply-To: <out1@caredesk.invalid>\r\n";
+    let reply = post_raw(&app, &mailer, &message("c@example.com", "c2@example.com", "Thanks", headers, "ok")).await?;
+    assert_eq!(reply["case_id"], case_id, "{reply}");
+    assert_eq!(reply["threaded_by"], "message_id");
+    Ok(())
+}

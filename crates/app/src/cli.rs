@@ -49,6 +49,9 @@ pub enum Command {
     /// Billing batch work: meter-read imports.
     #[command(subcommand)]
     Billing(crate::cli_billing::BillingCommand),
+    /// Late fees by policy and the review of payment arrangements.
+    #[command(subcommand)]
+    Charges(crate::cli_charges::ChargesCommand),
     /// Payment batch work: lockbox and payment file imports.
     #[command(subcommand)]
     Payments(crate::cli_payments::PaymentsCommand),
@@ -192,6 +195,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
         Command::Verify => verify(&db).await,
         Command::BillRun(args) => crate::cli_billing::bill_run(args, &db, clock.as_ref()).await,
         Command::Billing(command) => crate::cli_billing::run(command, &db, clock.as_ref()).await,
+        Command::Charges(command) => crate::cli_charges::run(command, &db, clock.as_ref()).await,
         Command::Payments(command) => crate::cli_payments::run(command, &db, clock.as_ref()).await,
         Command::Ledger(command) => crate::cli_ledger::run(command, &db, clock.as_ref()).await,
     }

@@ -42,7 +42,6 @@ pub fn all_routes() -> Routes {
         .merge(billing::routes())
         .merge(payments::routes())
         .merge(charges::routes())
-        .merge(mailbox::routes())
         .merge(live::routes())
         .merge(mailbox::routes())
         .merge(crate::money_pages::routes())
@@ -115,6 +114,15 @@ pub fn job_registry(settings: Arc<web::WebSettings>, clock: Arc<dyn Clock>) -> R
     correspondence::outbox::register_jobs(&mut registry, clock.clone());
     let sla_clock = clock.clone();
     let bill_clock = clock.clone();
+    let (fee_clock, review_clock) = (clock.clone(), clock.clone());
+    registry.register(charges::ops::LATE_FEES_JOB, move |db, job| {
+        let clock = fee_clock.clone();
+        async move { charges::ops::late_fees_job(db, &job.payload, clock.now()).await }
+    });
+    registry.register(charges::ops::REVIEW_ARRANGEMENTS_JOB, move |db, job| {
+        let clock = review_clock.clone();
+        async move { charges::ops::review_arrangements_job(db, &job.payload, clock.now()).await }
+    });
     registry.register(crate::system::PURGE_SESSIONS_JOB, move |db, _job| {
         let settings = settings.clone();
         let clock = clock.clone();

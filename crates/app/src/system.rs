@@ -17,6 +17,7 @@ use web::{Access, ApiError, AppState, Chrome, CurrentUser, PageError, Routes};
 
 pub const PURGE_SESSIONS_JOB: &str = "sessions.purge";
 const PURGE_EVERY_SECONDS: i64 = 3_600;
+const DAILY_SECONDS: i64 = 86_400;
 const SEARCH_LIMIT_PER_GROUP: i64 = 10;
 
 pub fn routes() -> Routes {
@@ -44,6 +45,11 @@ pub async fn schedule_recurring(db: &Db, now: Timestamp) -> db::Result<()> {
         .await?;
     let next_scan = now.plus_seconds(cases::SLA_SCAN_EVERY_SECONDS);
     jobs::enqueue_unique(&mut tx, cases::SLA_SCAN_JOB, cases::SLA_SCAN_JOB, &none, next_scan).await?;
+    // Late fees by policy and the review of payment arrangements, once a day.
+    let tomorrow = now.plus_seconds(DAILY_SECONDS);
+    jobs::enqueue_unique(&mut tx, charges::ops::LATE_FEES_JOB, charges::ops::LATE_FEES_JOB, &none, tomorrow).await?;
+    let review = charges::ops::REVIEW_ARRANGEMENTS_JOB;
+    jobs::enqueue_unique(&mut tx, review, review, &none, tomorrow).await?;
     tx.commit().await
 }
 

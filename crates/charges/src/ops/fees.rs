@@ -172,7 +172,7 @@ pub async fn late_fees_cli(db: &Db, as_of: &str, now: Timestamp) -> Result<Strin
     let totals: Vec<String> = run
         .total_minor
         .iter()
-        .filter_map(|(code, minor)| Currency::parse(code).ok().map(|c| format!("{} {code}", Money::new(*minor, c))))
+        .filter_map(|(code, minor)| Currency::parse(code).ok().map(|c| Money::new(*minor, c).to_string()))
         .collect();
     let totals = if totals.is_empty() { "nothing".to_string() } else { totals.join(", ") };
     Ok(format!("late fees as of {}: {} overdue items charged, {totals}", run.as_of, run.assessed))

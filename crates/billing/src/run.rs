@@ -249,7 +249,8 @@ impl Batch {
             bill_rows: Rows::new(
                 "bill",
                 "bill_id, bill_number, account_id, customer_id, period, bill_run_id, period_start, period_end, \
-                 bill_date, due_date, currency, subtotal_minor, tax_minor, total_minor, entry_id, estimated, created_at",
+                 bill_date, due_date, currency, subtotal_minor, tax_minor, total_minor, entry_id, estimated, \
+                 created_at",
             ),
             line_rows: Rows::new(
                 "bill_line",

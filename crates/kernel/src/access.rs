@@ -101,10 +101,13 @@ pub enum Permission {
     /// Hand raw inbound email to Caredesk (a mail server piping messages to the API).
     #[serde(rename = "mail.ingest")]
     MailIngest,
+    /// Edit email and letter templates, print the day's letters, retry failed emails.
+    #[serde(rename = "correspondence.manage")]
+    CorrespondenceManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 26] = [
+    pub const ALL: [Permission; 27] = [
         Permission::Profile,
         Permission::Search,
         Permission::UsersRead,
@@ -131,6 +134,7 @@ impl Permission {
         Permission::ChatWork,
         Permission::ChatManage,
         Permission::MailIngest,
+        Permission::CorrespondenceManage,
     ];
 
     pub fn code(self) -> &'static str {
@@ -159,6 +163,7 @@ impl Permission {
             Permission::LedgerManage => "ledger.manage",
             Permission::MoneyApprove => "money.approve",
             Permission::MailIngest => "mail.ingest",
+            Permission::CorrespondenceManage => "correspondence.manage",
             Permission::ChatWork => "chat.work",
             Permission::ChatManage => "chat.manage",
         }
@@ -194,6 +199,7 @@ impl Permission {
             Permission::LedgerManage => "Edit the chart of accounts and post manual journal entries",
             Permission::MoneyApprove => "Approve refunds, adjustments above the limit and drawer sign-offs",
             Permission::MailIngest => "Hand raw inbound email to Caredesk (for mail servers)",
+            Permission::CorrespondenceManage => "Edit email and letter templates, print letters, retry failed emails",
             Permission::ChatWork => "Take and answer live chats",
             Permission::ChatManage => "Chat widget origins, telephony webhook secret and staff extensions",
         }
@@ -277,6 +283,7 @@ impl Role {
             // Approval is the supervisor's alone (DESIGN.md, money rules); an admin does not approve.
             P::MoneyApprove => self == Role::Supervisor,
             P::MailIngest => self == Role::Admin,
+            P::CorrespondenceManage => matches!(self, Role::Lead | Role::Supervisor | Role::Admin),
             P::ChatWork => matches!(self, Role::Agent1 | Role::Agent2 | Role::Lead | Role::Supervisor),
             P::ChatManage => matches!(self, Role::Lead | Role::Supervisor | Role::Admin),
         }

@@ -2,6 +2,7 @@
 //! database ([`ops::queue_email`]) that a background job drains over SMTP ([`outbox`]); every
 //! other module that writes to a customer goes through [`ops::send`]. See `DESIGN.md`.
 
+pub mod api;
 mod error;
 pub mod merge;
 pub mod model;
@@ -12,6 +13,11 @@ pub mod store;
 
 pub use error::CorrespondenceError;
 pub use settings::{SmtpSecurity, SmtpSettings};
+
+/// Every route this module serves.
+pub fn routes() -> web::Routes {
+    api::routes()
+}
 
 #[cfg(test)]
 mod tests;

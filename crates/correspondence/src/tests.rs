@@ -3,6 +3,7 @@
 //! (aiosmtpd, started by the test; skipped with a notice when it is not installed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod bench;
 mod outbound;
 mod send;
 pub(crate) mod sink;

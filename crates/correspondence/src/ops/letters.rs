@@ -38,6 +38,16 @@ pub async fn letter(tx: &mut Tx, letter_id: i64) -> Result<LetterRow, Correspond
     store::get_letter(tx, letter_id).await?.ok_or(CorrespondenceError::LetterNotFound)
 }
 
+/// Letters newest first; `status` empty means every status.
+pub async fn list_letters(
+    tx: &mut Tx,
+    status: &str,
+    before: Option<i64>,
+    limit: i64,
+) -> Result<Vec<LetterRow>, CorrespondenceError> {
+    Ok(store::list_letters(tx, status, before.unwrap_or(i64::MAX), limit.clamp(1, 200)).await?)
+}
+
 pub async fn letter_pdf(tx: &mut Tx, letter_id: i64) -> Result<Vec<u8>, CorrespondenceError> {
     let row = letter(tx, letter_id).await?;
     pdf::letter::render(&document(&row)).map_err(|e| CorrespondenceError::Pdf(e.to_string()))

@@ -63,6 +63,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(staff::api::StaffApi::openapi());
     doc.merge(customers::api::CustomersApi::openapi());
     doc.merge(contacts::api::ContactsApi::openapi());
+    doc.merge(correspondence::api::CorrespondenceApi::openapi());
     doc.merge(cases::api::CasesApi::openapi());
     doc.merge(reports::api::ReportsApi::openapi());
     doc.merge(knowledge::api::KnowledgeApi::openapi());

@@ -35,6 +35,7 @@ pub fn all_routes() -> Routes {
     staff::routes()
         .merge(customers::routes())
         .merge(contacts::routes())
+        .merge(correspondence::routes())
         .merge(cases::routes())
         .merge(reports::routes())
         .merge(knowledge::routes())

@@ -8,6 +8,7 @@
 
 pub mod api;
 mod error;
+pub mod imap;
 pub mod model;
 pub mod ops;
 pub mod pages;

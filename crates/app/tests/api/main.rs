@@ -16,7 +16,6 @@ mod demo_bulk;
 mod idempotency;
 mod knowledge;
 mod ledger;
-mod mailbox;
 mod live;
 mod mailbox;
 mod money_story;

@@ -242,5 +242,5 @@ fn the_bill_entry_balances_with_revenue_per_service_and_tax() {
     assert!(bill_entry(&Default::default(), "BILL-2", 3, period.bill_date(), Currency::USD).is_none());
 }
 
-#[path = "tests_store.rs"]
+#[path = "tests/store.rs"]
 mod store_tests;

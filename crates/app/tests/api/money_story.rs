@@ -157,7 +157,8 @@ async fn start_service_bill_pay_deposit_bounce_overpay_and_refund() -> TestResul
     // waits in the approval queue, Sam approves it and the cashier issues it.
     let pay = owed + 5_000;
     let card = json!({"account_id": account_id, "amount": format!("{}.{:02}", pay / 100, pay % 100),
-        "tender": "card", "channel": "phone", "processor_token": "tok_story", "card_brand": "visa", "last_four": "4242"});
+        "tender": "card", "channel": "phone", "processor_token": "tok_story", "card_brand": "visa",
+        "last_four": "4242"});
     post(&app, &agent, "/api/v1/payments", card).await?;
     assert_eq!(balance_minor(&app, &agent, account_id).await?, -5_000);
     let refund = post(

@@ -392,8 +392,7 @@ async fn an_imap_mailbox_is_polled_threaded_marked_seen_and_never_fetched_twice(
     let now = kernel::Clock::now(app.clock.as_ref());
     let first = mailbox::imap::poll_once(&app.db, &settings, now).await?;
     assert_eq!((first.fetched, first.stored), (2, 2));
-    let page: Value =
-        app.api.get(app.url("/api/v1/inbound/email")).bearer_auth(&agent).send().await?.json().await?;
+    let page: Value = app.api.get(app.url("/api/v1/inbound/email")).bearer_auth(&agent).send().await?.json().await?;
     let items = page["items"].as_array().ok_or("no items")?;
     assert_eq!(items.len(), 2);
     assert!(items.iter().all(|m| m["source"] == "imap:INBOX" && m["customer_id"] == customer_id), "{items:?}");

@@ -26,7 +26,10 @@ use web::{Access, ApiError, AppState, CurrentUser, Routes};
         letter_pdf, print_batch, list_emails, get_email, create_email, retry_email),
     components(schemas(TemplateRow, TemplateBody, PreviewBody, Preview, LetterRow, LetterBody, Sent, QueuedEmail,
         EmailRow, EmailBody, AttachmentBody, Channel, EmailStatus)),
-    tags((name = "correspondence", description = "Email and letter templates, letters and the print queue, outbound email")),
+    tags((
+        name = "correspondence",
+        description = "Email and letter templates, letters and the print queue, outbound email"
+    )),
 )]
 pub struct CorrespondenceApi;
 

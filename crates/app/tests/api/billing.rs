@@ -73,7 +73,10 @@ async fn meter_reads_are_checked_and_a_bad_import_writes_nothing() -> TestResult
     let mut tx = app.db.read().await?;
     let meter = db::scalar!(&mut tx, String, "select meter_number from meter order by meter_id limit 1")?;
     tx.rollback().await?;
-    let read = |date: &str, reading: i64, kind: Option<&str>| json!({"meter_number": meter, "read_date": date, "reading": reading, "kind": kind});
+    let read = |date: &str, reading: i64, kind: Option<&str>| {
+        json!({"meter_number": meter, "read_date": date,
+               "reading": reading, "kind": kind})
+    };
     let (status, row) = post(&app, &clerk, "/api/v1/meter-reads", read("2026-10-31", 1000, None)).await?;
     assert_eq!(status, StatusCode::CREATED, "{row}");
     let (status, problem) = post(&app, &clerk, "/api/v1/meter-reads", read("2026-11-20", 900, None)).await?;

@@ -55,7 +55,8 @@ async fn fixture(tx: &mut db::Tx, channel: &str) -> Result<(i64, i64, i64), db::
     )?;
     db::execute!(
         &mut *tx,
-        "insert into customer_email (customer_id, label, address, is_primary) values ($1, 'home', 'ana@example.com', $2)",
+        "insert into customer_email (customer_id, label, address, is_primary)
+         values ($1, 'home', 'ana@example.com', $2)",
         customer,
         true
     )?;

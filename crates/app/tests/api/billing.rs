@@ -117,7 +117,7 @@ async fn a_bill_run_from_the_api_bills_accounts_shown_with_lines_history_and_pdf
     let cycle = db::scalar!(
         &mut tx,
         i64,
-        "select a.bill_cycle from account a join service_agreement s on s.account_id = a.account_id
+        "select cast(a.bill_cycle as bigint) from account a join service_agreement s on s.account_id = a.account_id
           group by a.bill_cycle order by count(*) desc, a.bill_cycle limit 1"
     )?;
     tx.rollback().await?;

@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 use kernel::{Currency, Money, PageRequest, Permission, Timestamp};
-use web::extract::{HtmxPartial, Path};
+use web::extract::{HtmxPartial, Path, Query};
 use web::layout::render;
 use web::{Access, AppState, Chrome, CurrentUser, PageError, Routes};
 
@@ -60,10 +60,18 @@ struct ApprovalsPage {
     drawers: Vec<Row>,
 }
 
+/// What a decision form sends back here: `done=1`, or the refusal's message in `error`.
+#[derive(serde::Deserialize, Default)]
+struct Outcome {
+    done: Option<String>,
+    error: Option<String>,
+}
+
 async fn approvals_page(
     State(state): State<AppState>,
     user: CurrentUser,
     HtmxPartial(partial): HtmxPartial,
+    Query(outcome): Query<Outcome>,
 ) -> Result<Html<String>, PageError> {
     let mut tx = state.db.read().await?;
     let pending = payments::ops_money::pending_approvals(&mut tx).await.map_err(payments::to_api_error)?;
@@ -122,12 +130,13 @@ async fn approvals_page(
             )
         })
         .collect();
-    let view = ApprovalsPage {
-        chrome: Chrome::new("Approvals", Some(&user), "/approvals", partial),
-        refunds,
-        adjustments,
-        drawers,
+    let chrome = Chrome::new("Approvals", Some(&user), "/approvals", partial);
+    let chrome = match (outcome.error, outcome.done) {
+        (Some(error), _) => chrome.with_flash(format!("Not done: {error}")),
+        (None, Some(_)) => chrome.with_flash("Done."),
+        (None, None) => chrome,
     };
+    let view = ApprovalsPage { chrome, refunds, adjustments, drawers };
     render(&view)
 }
 

@@ -173,6 +173,8 @@ async fn start_service_bill_pay_deposit_bounce_overpay_and_refund() -> TestResul
     let page = app.api.get(app.url("/approvals")).bearer_auth(&sup).send().await?;
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await?.contains(&account_number), "the refund waits in the approval queue");
+    let refused = app.api.get(app.url("/approvals?error=not%20yours")).bearer_auth(&sup).send().await?;
+    assert!(refused.text().await?.contains("Not done: not yours"), "a refused decision is shown on the queue");
     post(&app, &sup, &format!("/api/v1/refunds/{refund_id}/approve"), json!({"note": "checked"})).await?;
     post(&app, &cashier, &format!("/api/v1/refunds/{refund_id}/issue"), json!({"reference": "CHK-2001"})).await?;
     assert_eq!(balance_minor(&app, &clerk, account_id).await?, 0);

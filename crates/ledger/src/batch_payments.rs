@@ -1,18 +1,22 @@
 //! Bulk posting for payment files: many payment entries (Dr one ledger account, Cr a customer's
 //! receivable) written with multi-row inserts in the caller's transaction, because a lockbox
 //! file of a million lines through [`crate::ops::post`] one entry at a time would take minutes.
-//! The same rules hold as for `post`: every draft is checked to balance before anything is
-//! written and the stored lines are checked again after; a source document already posted is
-//! refused; subledger balances and daily totals stay exact (applied set-based from a temporary
-//! table of per-account sums); and every touched account with open items is settled.
+//! The same rules hold as for `post`: every entry is checked to balance, on the very values
+//! about to be written, before anything is written, and the stored lines are counted and summed
+//! again after; a source document already posted is refused; subledger balances and daily
+//! totals stay exact; and every touched account with open items is settled oldest-due first.
+//! The work is done in memory and written in few statements: one upsert row per account, the
+//! open items of all touched accounts read with one query per thousand accounts, and the
+//! settlements written back as one update and one insert per few thousand items.
 
 use crate::LedgerError;
-use crate::model::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
+use crate::model::LedgerCode;
 use crate::store;
-use db::bulk::{Rows, Statements, Value};
 use db::{Backend, Tx};
 use kernel::{Actor, Currency, Money, Timestamp};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+pub use bulk::{Bind, BulkInsert, marks};
 
 /// One payment to post: Dr `debit_code` / Cr receivable of `account_id`.
 #[derive(Debug, Clone)]
@@ -20,7 +24,7 @@ pub struct PaymentPosting {
     pub source_ref: String,
     pub account_id: i64,
     pub amount: Money,
-    pub entry_date: BusinessDate,
+    pub entry_date: crate::BusinessDate,
 }
 
 /// What the bulk posting wrote: the entry id of each posting, in order.
@@ -30,12 +34,10 @@ pub struct BatchPosted {
     pub settled_accounts: usize,
 }
 
-fn draft_of(debit_code: &str, posting: &PaymentPosting, memo: &str) -> EntryDraft {
-    EntryDraft::new(posting.entry_date, "payment", posting.source_ref.clone())
-        .memo(memo)
-        .line(LineDraft::debit(debit_code, None, posting.amount))
-        .line(LineDraft::credit(LedgerCode::RECEIVABLE, Some(posting.account_id), posting.amount))
-}
+/// Postings written per round of statements; bounds the memory of the bound values.
+const CHUNK: usize = 50_000;
+/// Accounts whose open items one query reads.
+const ACCOUNTS_PER_READ: usize = 1_000;
 
 fn ledger_id(accounts: &[store::LedgerAccountRow], code: &str) -> Result<i64, LedgerError> {
     let found =
@@ -44,6 +46,22 @@ fn ledger_id(accounts: &[store::LedgerAccountRow], code: &str) -> Result<i64, Le
         return Err(LedgerError::LedgerAccountInactive { field: "ledger_code" });
     }
     Ok(found.ledger_account_id)
+}
+
+fn count_i64(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+/// The rules a posting must keep before anything is written.
+fn check_posting(posting: &PaymentPosting) -> Result<(), LedgerError> {
+    if posting.amount.amount_minor <= 0 {
+        return Err(LedgerError::LineAmountZero);
+    }
+    let length = posting.source_ref.chars().count();
+    if length == 0 || length > 200 || posting.source_ref.chars().any(char::is_control) {
+        return Err(LedgerError::TextInvalid { field: "source_ref" });
+    }
+    Ok(())
 }
 
 /// Posts every payment as its own entry (source kind `payment`), then settles.
@@ -59,10 +77,7 @@ pub async fn post_payments(
         return Ok(BatchPosted::default());
     }
     for posting in postings {
-        draft_of(debit_code, posting, memo).check()?;
-        if posting.source_ref.is_empty() || posting.source_ref.len() > 200 {
-            return Err(LedgerError::TextInvalid { field: "source_ref" });
-        }
+        check_posting(posting)?;
     }
     let accounts = store::ledger_accounts(tx).await?;
     let debit_id = ledger_id(&accounts, debit_code)?;
@@ -71,17 +86,20 @@ pub async fn post_payments(
         db::execute!(tx, "lock table journal_entry in exclusive mode")?;
     }
     let base = db::scalar!(tx, Option<i64>, "select max(entry_id) from journal_entry")?.unwrap_or(0);
-    let entry_ids: Vec<i64> = (1..=postings.len()).map(|i| base + i64::try_from(i).unwrap_or(i64::MAX)).collect();
-    write_entries(tx, actor, postings, &entry_ids, debit_id, receivable_id, memo, now).await?;
-    let unbalanced = db::scalar!(
+    let entry_ids: Vec<i64> = (1..=count_i64(postings.len())).map(|i| base + i).collect();
+    let ids = Ids { debit_id, receivable_id };
+    write_entries(tx, actor, postings, &entry_ids, ids, memo, now).await?;
+    // The invariant again where it is stored: exactly two lines an entry, summing to zero.
+    let last = base + count_i64(postings.len());
+    let (stored_lines, stored_sum) = db::fetch_one!(
         tx,
-        i64,
-        "select count(*) from (select entry_id from journal_line where entry_id > $1 and entry_id <= $2
-         group by entry_id, currency having sum(amount_minor) <> 0) u",
+        (i64, i64),
+        "select count(*), coalesce(cast(sum(amount_minor) as bigint), 0) from journal_line
+         where entry_id > $1 and entry_id <= $2",
         base,
-        base + i64::try_from(postings.len()).unwrap_or(i64::MAX)
+        last
     )?;
-    if unbalanced != 0 {
+    if stored_lines != 2 * count_i64(postings.len()) || stored_sum != 0 {
         return Err(LedgerError::EntryUnbalanced);
     }
     if tx.backend() == Backend::Postgres {
@@ -91,58 +109,76 @@ pub async fn post_payments(
                            (select max(entry_id) from journal_entry))"
         )?;
     }
-    let settled_accounts = apply_balances(tx, postings, &entry_ids, receivable_id, debit_id, now).await?;
+    let settled_accounts = apply_balances(tx, postings, &entry_ids, ids, now).await?;
     Ok(BatchPosted { entry_ids, settled_accounts })
 }
 
-#[allow(clippy::too_many_arguments)]
+#[derive(Clone, Copy)]
+struct Ids {
+    debit_id: i64,
+    receivable_id: i64,
+}
+
+/// Writes the entries and their lines. Each entry's lines are summed per currency from the
+/// very values bound, before the statement that writes them runs.
 async fn write_entries(
     tx: &mut Tx,
     actor: &Actor,
     postings: &[PaymentPosting],
     entry_ids: &[i64],
-    debit_id: i64,
-    receivable_id: i64,
+    ids: Ids,
     memo: &str,
     now: Timestamp,
 ) -> Result<(), LedgerError> {
-    let mut statements = Statements::new(tx.backend());
-    let mut entries =
-        Rows::new("journal_entry", "entry_id, entry_date, source_kind, source_ref, memo, posted_by, posted_at");
-    let mut lines = Rows::new("journal_line", "entry_id, ledger_account_id, account_id, currency, amount_minor");
-    let posted_by = actor.name();
-    const CHUNK: usize = 20_000;
-    for (chunk_index, chunk) in postings.chunks(CHUNK).enumerate() {
-        for (offset, posting) in chunk.iter().enumerate() {
-            let entry_id = entry_ids.get(chunk_index * CHUNK + offset).copied().unwrap_or_default();
+    let backend = tx.backend();
+    let mut entries = BulkInsert::new(
+        backend,
+        "journal_entry",
+        &["entry_id", "entry_date", "source_ref"],
+        &[
+            ("source_kind", Bind::Static("payment")),
+            ("memo", Bind::Text(memo.to_string())),
+            ("posted_by", Bind::Text(actor.name())),
+            ("posted_at", Bind::Int(now.micros())),
+        ],
+    );
+    let mut lines = BulkInsert::new(
+        backend,
+        "journal_line",
+        &["entry_id", "ledger_account_id", "account_id", "currency", "amount_minor"],
+        &[],
+    );
+    for (chunk, chunk_ids) in postings.chunks(CHUNK).zip(entry_ids.chunks(CHUNK)) {
+        for (posting, entry_id) in chunk.iter().zip(chunk_ids) {
             let currency = posting.amount.currency.code();
-            entries.push([
-                Value::Int(entry_id),
-                Value::Text(posting.entry_date.to_string()),
-                Value::Static("payment"),
-                Value::Text(posting.source_ref.clone()),
-                Value::Text(memo.to_string()),
-                Value::Text(posted_by.clone()),
-                Value::Int(now.micros()),
-            ]);
             let amount = posting.amount.amount_minor;
-            lines.push([
-                Value::Int(entry_id),
-                Value::Int(debit_id),
-                Value::NullInt,
-                Value::Static(currency),
-                Value::Int(amount),
+            let debit = amount;
+            let credit = amount.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+            if debit.checked_add(credit) != Some(0) || debit == 0 {
+                return Err(LedgerError::EntryUnbalanced);
+            }
+            entries.push([
+                Bind::Int(*entry_id),
+                Bind::Text(posting.entry_date.to_string()),
+                Bind::Text(posting.source_ref.clone()),
             ]);
             lines.push([
-                Value::Int(entry_id),
-                Value::Int(receivable_id),
-                Value::Int(posting.account_id),
-                Value::Static(currency),
-                Value::Int(-amount),
+                Bind::Int(*entry_id),
+                Bind::Int(ids.debit_id),
+                Bind::NullInt,
+                Bind::Static(currency),
+                Bind::Int(debit),
+            ]);
+            lines.push([
+                Bind::Int(*entry_id),
+                Bind::Int(ids.receivable_id),
+                Bind::Int(posting.account_id),
+                Bind::Static(currency),
+                Bind::Int(credit),
             ]);
         }
-        statements.flush(tx, &mut entries).await.map_err(LedgerError::from_insert)?;
-        statements.flush(tx, &mut lines).await.map_err(|e| match e.is_foreign_key_violation() {
+        entries.flush(tx).await.map_err(LedgerError::from_insert)?;
+        lines.flush(tx).await.map_err(|e| match e.is_foreign_key_violation() {
             true => LedgerError::AccountUnknown { field: "account_id" },
             false => LedgerError::Db(e),
         })?;
@@ -150,67 +186,147 @@ async fn write_entries(
     Ok(())
 }
 
-/// Subledger balances set-based from per-account sums, day totals per ledger account and date,
-/// then settlement of the accounts that have something open.
+/// One touched account in one currency: what the batch moved and its newest entry.
+#[derive(Debug, Clone, Copy, Default)]
+struct Touched {
+    delta_minor: i64,
+    last_entry_id: i64,
+    balance_minor: i64,
+}
+
+/// Subledger balances (one upsert row per account, in account order), day totals per ledger
+/// account and date, then settlement of the accounts that have something open.
 async fn apply_balances(
     tx: &mut Tx,
     postings: &[PaymentPosting],
     entry_ids: &[i64],
-    receivable_id: i64,
-    debit_id: i64,
+    ids: Ids,
     now: Timestamp,
 ) -> Result<usize, LedgerError> {
-    let mut per_account: HashMap<(i64, Currency), (i64, i64)> = HashMap::new();
+    let mut touched: BTreeMap<(i64, &'static str), Touched> = BTreeMap::new();
     let mut per_day: BTreeMap<(&'static str, String), i64> = BTreeMap::new();
     for (posting, entry_id) in postings.iter().zip(entry_ids) {
-        let slot = per_account.entry((posting.account_id, posting.amount.currency)).or_insert((0, 0));
-        slot.0 += posting.amount.amount_minor;
-        slot.1 = slot.1.max(*entry_id);
-        *per_day.entry((posting.amount.currency.code(), posting.entry_date.to_string())).or_insert(0) +=
-            posting.amount.amount_minor;
+        let code = posting.amount.currency.code();
+        let slot = touched.entry((posting.account_id, code)).or_default();
+        slot.delta_minor =
+            slot.delta_minor.checked_sub(posting.amount.amount_minor).ok_or(LedgerError::AmountOverflow)?;
+        slot.last_entry_id = slot.last_entry_id.max(*entry_id);
+        let day = per_day.entry((code, posting.entry_date.to_string())).or_insert(0);
+        *day = day.checked_add(posting.amount.amount_minor).ok_or(LedgerError::AmountOverflow)?;
     }
-    match tx.backend() {
-        Backend::Sqlite => db::execute!(
-            tx,
-            "create temp table if not exists batch_payment_delta (account_id bigint, currency text, delta bigint)"
-        )?,
-        Backend::Postgres => db::execute!(
-            tx,
-            "create temp table if not exists batch_payment_delta (account_id bigint, currency text, delta bigint)
-             on commit drop"
-        )?,
-    };
-    db::execute!(tx, "delete from batch_payment_delta")?;
-    let mut statements = Statements::new(tx.backend());
-    let mut deltas = Rows::new("batch_payment_delta", "account_id, currency, delta");
-    for ((account_id, currency), (total, _)) in &per_account {
-        deltas.push([Value::Int(*account_id), Value::Static(currency.code()), Value::Int(total.saturating_neg())]);
+    let mut upsert = BulkInsert::new(
+        tx.backend(),
+        "subledger_balance",
+        &["account_id", "currency", "balance_minor"],
+        &[("ledger_account_id", Bind::Int(ids.receivable_id))],
+    )
+    .suffix(
+        " where true on conflict (account_id, ledger_account_id, currency)
+         do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor
+         returning account_id, currency, balance_minor",
+    );
+    for ((account_id, code), slot) in &touched {
+        upsert.push([Bind::Int(*account_id), Bind::Static(*code), Bind::Int(slot.delta_minor)]);
     }
-    statements.flush(tx, &mut deltas).await?;
-    db::execute!(
-        tx,
-        "insert into subledger_balance (account_id, ledger_account_id, currency, balance_minor)
-         select account_id, $1, currency, delta from batch_payment_delta where true
-         on conflict (account_id, ledger_account_id, currency)
-         do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor",
-        receivable_id
-    )?;
-    for ((currency, date), total) in &per_day {
-        store::add_to_day_total(tx, debit_id, currency, date, *total, 0).await?;
-        store::add_to_day_total(tx, receivable_id, currency, date, 0, *total).await?;
+    for (account_id, code, balance) in upsert.flush_returning::<(i64, String, i64)>(tx).await? {
+        if let Some(slot) = touched.get_mut(&(account_id, Currency::parse(&code).map(Currency::code).unwrap_or(""))) {
+            slot.balance_minor = balance;
+        }
     }
-    let with_open: Vec<(i64, String)> = db::fetch_all!(
-        tx,
-        (i64, String),
-        "select distinct o.account_id, o.currency from open_item o
-         join batch_payment_delta d on d.account_id = o.account_id and d.currency = o.currency
-         where o.open_minor > 0"
-    )?;
-    db::execute!(tx, "delete from batch_payment_delta")?;
-    for (account_id, code) in &with_open {
-        let currency = Currency::parse(code).map_err(|_| db::Error::Malformed("currency".into()))?;
-        let entry_id = per_account.get(&(*account_id, currency)).map(|(_, e)| *e).unwrap_or_default();
-        crate::ops::settle(tx, *account_id, currency, entry_id, now).await?;
+    for ((code, date), total) in &per_day {
+        store::add_to_day_total(tx, ids.debit_id, code, date, *total, 0).await?;
+        store::add_to_day_total(tx, ids.receivable_id, code, date, 0, *total).await?;
     }
-    Ok(with_open.len())
+    settle_touched(tx, &touched, now).await
 }
+
+/// An open item with something left to pay, as settlement reads it.
+#[derive(Debug, sqlx::FromRow)]
+struct UnpaidRow {
+    item_id: i64,
+    account_id: i64,
+    currency: String,
+    open_minor: i64,
+}
+
+/// Settles the touched accounts' open items oldest-due first, computed in memory from one read
+/// per thousand accounts. An account whose items add up to less than it owes (which a payment
+/// alone never causes) goes through [`crate::ops::settle`], which also reopens.
+async fn settle_touched(
+    tx: &mut Tx,
+    touched: &BTreeMap<(i64, &'static str), Touched>,
+    now: Timestamp,
+) -> Result<usize, LedgerError> {
+    let account_ids: Vec<i64> = touched.keys().map(|(id, _)| *id).collect();
+    let mut unpaid: BTreeMap<(i64, String), Vec<(i64, i64)>> = BTreeMap::new();
+    for chunk in account_ids.chunks(ACCOUNTS_PER_READ) {
+        for row in unpaid_items_of(tx, chunk).await? {
+            unpaid.entry((row.account_id, row.currency)).or_default().push((row.item_id, row.open_minor));
+        }
+    }
+    let backend = tx.backend();
+    let mut reduce = bulk::ItemUpdate::new(backend);
+    let mut allocations = BulkInsert::new(
+        backend,
+        "allocation",
+        &["item_id", "entry_id", "amount_minor"],
+        &[("created_at", Bind::Int(now.micros()))],
+    );
+    let mut reopen = Vec::new();
+    for ((account_id, code), items) in &unpaid {
+        let Some(slot) = touched.get(&(*account_id, Currency::parse(code).map(Currency::code).unwrap_or(""))) else {
+            continue;
+        };
+        let open: i64 = items.iter().map(|(_, open)| *open).sum();
+        let owed = slot.balance_minor.max(0);
+        if open < owed {
+            reopen.push((*account_id, code.clone(), slot.last_entry_id));
+            continue;
+        }
+        let mut to_settle = open - owed;
+        for (item_id, open_minor) in items {
+            if to_settle == 0 {
+                break;
+            }
+            let amount = (*open_minor).min(to_settle);
+            reduce.push(*item_id, amount);
+            allocations.push([Bind::Int(*item_id), Bind::Int(slot.last_entry_id), Bind::Int(amount)]);
+            to_settle -= amount;
+        }
+    }
+    reduce.flush(tx).await?;
+    allocations.flush(tx).await?;
+    for (account_id, code, entry_id) in reopen {
+        let currency = Currency::parse(&code).map_err(|_| db::Error::Malformed("currency".into()))?;
+        crate::ops::settle(tx, account_id, currency, entry_id, now).await?;
+    }
+    Ok(unpaid.len())
+}
+
+/// The unpaid items of some accounts, each account's oldest due first.
+async fn unpaid_items_of(tx: &mut Tx, account_ids: &[i64]) -> Result<Vec<UnpaidRow>, LedgerError> {
+    let marks = bulk::marks(tx.backend(), 1, account_ids.len());
+    let sql = sqlx::AssertSqlSafe(format!(
+        "select item_id, account_id, currency, open_minor from open_item
+         where open_minor > 0 and account_id in ({marks}) order by account_id, currency, due_date, item_id"
+    ));
+    Ok(match tx {
+        Tx::Sqlite(t) => {
+            let mut query = sqlx::query_as::<_, UnpaidRow>(sql);
+            for id in account_ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(&mut **t).await.map_err(db::Error::from)?
+        }
+        Tx::Pg(t) => {
+            let mut query = sqlx::query_as::<_, UnpaidRow>(sql);
+            for id in account_ids {
+                query = query.bind(*id);
+            }
+            query.fetch_all(&mut **t).await.map_err(db::Error::from)?
+        }
+    })
+}
+
+#[path = "batch_bulk.rs"]
+mod bulk;

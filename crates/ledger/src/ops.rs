@@ -62,33 +62,43 @@ async fn post_inner(
     )
     .await
     .map_err(LedgerError::from_insert)?;
-    let mut day_totals: BTreeMap<(i64, &'static str), (i64, i64)> = BTreeMap::new();
-    for (ledger_account_id, line) in resolved {
-        let currency = line.amount.currency.code();
-        let amount = line.amount.amount_minor;
-        store::insert_line(tx, entry_id, ledger_account_id, line.account_id, currency, amount).await.map_err(|e| {
-            match e.is_foreign_key_violation() {
-                true => LedgerError::AccountUnknown { field: "account_id" },
-                false => LedgerError::Db(e),
-            }
-        })?;
-        if let Some(account_id) = line.account_id {
-            store::add_to_subledger(tx, account_id, ledger_account_id, currency, amount).await?;
-        }
-        let total = day_totals.entry((ledger_account_id, currency)).or_insert((0, 0));
-        if amount > 0 {
-            total.0 += amount;
-        } else {
-            total.1 -= amount;
-        }
+    let lines: Vec<store::NewLine<'_>> = resolved
+        .iter()
+        .map(|(ledger_account_id, line)| store::NewLine {
+            ledger_account_id: *ledger_account_id,
+            account_id: line.account_id,
+            currency: line.amount.currency.code(),
+            amount_minor: line.amount.amount_minor,
+        })
+        .collect();
+    let stored = store::insert_lines(tx, entry_id, &lines).await.map_err(|e| match e.is_foreign_key_violation() {
+        true => LedgerError::AccountUnknown { field: "account_id" },
+        false => LedgerError::Db(e),
+    })?;
+    // The invariant again, on the lines as the database stored them.
+    let mut stored_sums: BTreeMap<String, i64> = BTreeMap::new();
+    for (currency, amount) in &stored {
+        let sum = stored_sums.entry(currency.clone()).or_insert(0);
+        *sum = sum.checked_add(*amount).ok_or(LedgerError::AmountOverflow)?;
     }
-    for ((ledger_account_id, currency), (debit, credit)) in day_totals {
-        store::add_to_day_total(tx, ledger_account_id, currency, &entry_date, debit, credit).await?;
-    }
-    // The invariant again, where the entry is stored.
-    if !store::unbalanced_currencies(tx, entry_id).await?.is_empty() {
+    if stored.len() != lines.len() || stored_sums.values().any(|s| *s != 0) {
         return Err(LedgerError::EntryUnbalanced);
     }
+    let mut day_totals: BTreeMap<(i64, &'static str), (i64, i64)> = BTreeMap::new();
+    for line in &lines {
+        if let Some(account_id) = line.account_id {
+            store::add_to_subledger(tx, account_id, line.ledger_account_id, line.currency, line.amount_minor).await?;
+        }
+        let total = day_totals.entry((line.ledger_account_id, line.currency)).or_insert((0, 0));
+        if line.amount_minor > 0 {
+            total.0 += line.amount_minor;
+        } else {
+            total.1 -= line.amount_minor;
+        }
+    }
+    let totals: Vec<(i64, &str, i64, i64)> =
+        day_totals.into_iter().map(|((id, currency), (debit, credit))| (id, currency, debit, credit)).collect();
+    store::add_to_day_totals(tx, &entry_date, &totals).await?;
     Ok(Posted { entry_id, source_kind: draft.source_kind.to_string(), source_ref: draft.source_ref.clone() })
 }
 
@@ -236,9 +246,19 @@ pub async fn settle(
     entry_id: i64,
     now: Timestamp,
 ) -> Result<Vec<Allocation>, LedgerError> {
+    Ok(settle_with_balance(tx, account_id, currency, entry_id, now).await?.1)
+}
+
+/// [`settle`], answering also the account's receivable balance it settled against.
+pub async fn settle_with_balance(
+    tx: &mut Tx,
+    account_id: i64,
+    currency: Currency,
+    entry_id: i64,
+    now: Timestamp,
+) -> Result<(Money, Vec<Allocation>), LedgerError> {
     let code = currency.code();
-    let balance = store::subledger_balance(tx, account_id, LedgerCode::RECEIVABLE, code).await?;
-    let open = store::open_total(tx, account_id, code).await?;
+    let (balance, open) = store::balance_and_open_total(tx, account_id, LedgerCode::RECEIVABLE, code).await?;
     let owed = balance.max(0);
     let mut allocations = Vec::new();
     if open > owed {
@@ -282,7 +302,7 @@ pub async fn settle(
             .await?;
         }
     }
-    Ok(allocations)
+    Ok((Money::new(balance, currency), allocations))
 }
 
 /// What a customer account owes (positive) or holds in credit (negative) in one currency.

@@ -136,6 +136,52 @@ pub async fn insert_line(
     Ok(())
 }
 
+/// A line to insert with its entry.
+pub struct NewLine<'a> {
+    pub ledger_account_id: i64,
+    pub account_id: Option<i64>,
+    pub currency: &'a str,
+    pub amount_minor: i64,
+}
+
+/// Inserts an entry's lines in one statement; answers each stored line's (currency, amount),
+/// so the caller checks the balance on what the database holds.
+pub async fn insert_lines(tx: &mut Tx, entry_id: i64, lines: &[NewLine<'_>]) -> Result<Vec<(String, i64)>> {
+    let backend = tx.backend();
+    let tuples: Vec<String> = (0..lines.len())
+        .map(|i| match backend {
+            db::Backend::Sqlite => "(?, ?, ?, ?, ?)".to_string(),
+            db::Backend::Postgres => {
+                let n = i * 5;
+                format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5)
+            }
+        })
+        .collect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "insert into journal_line (entry_id, ledger_account_id, account_id, currency, amount_minor)
+         values {} returning currency, amount_minor",
+        tuples.join(", ")
+    ));
+    macro_rules! bound {
+        ($query:expr) => {{
+            let mut query = $query;
+            for line in lines {
+                query = query
+                    .bind(entry_id)
+                    .bind(line.ledger_account_id)
+                    .bind(line.account_id)
+                    .bind(line.currency)
+                    .bind(line.amount_minor);
+            }
+            query
+        }};
+    }
+    Ok(match tx {
+        Tx::Sqlite(t) => bound!(sqlx::query_as::<_, (String, i64)>(sql)).fetch_all(&mut **t).await?,
+        Tx::Pg(t) => bound!(sqlx::query_as::<_, (String, i64)>(sql)).fetch_all(&mut **t).await?,
+    })
+}
+
 /// Adds `delta_minor` to a customer account's balance on one ledger account.
 pub async fn add_to_subledger(
     tx: &mut Tx,
@@ -180,6 +226,50 @@ pub async fn add_to_day_total(
         debit_minor,
         credit_minor
     )?;
+    Ok(())
+}
+
+/// Adds one entry's debits and credits to the day totals of each ledger account it touches:
+/// (ledger_account_id, currency, debit, credit), one upsert statement for all.
+pub async fn add_to_day_totals(tx: &mut Tx, entry_date: &str, totals: &[(i64, &str, i64, i64)]) -> Result<()> {
+    if totals.is_empty() {
+        return Ok(());
+    }
+    let backend = tx.backend();
+    let tuples: Vec<String> = (0..totals.len())
+        .map(|i| match backend {
+            db::Backend::Sqlite => "(?, ?, ?, ?, ?)".to_string(),
+            db::Backend::Postgres => {
+                let n = i * 5;
+                format!("(${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5)
+            }
+        })
+        .collect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "insert into ledger_day_total (ledger_account_id, currency, entry_date, debit_minor, credit_minor)
+         values {}
+         on conflict (ledger_account_id, currency, entry_date)
+         do update set debit_minor = ledger_day_total.debit_minor + excluded.debit_minor,
+                       credit_minor = ledger_day_total.credit_minor + excluded.credit_minor",
+        tuples.join(", ")
+    ));
+    macro_rules! bound {
+        ($query:expr) => {{
+            let mut query = $query;
+            for (ledger_account_id, currency, debit, credit) in totals {
+                query = query.bind(*ledger_account_id).bind(*currency).bind(entry_date).bind(*debit).bind(*credit);
+            }
+            query
+        }};
+    }
+    match tx {
+        Tx::Sqlite(t) => {
+            bound!(sqlx::query(sql)).execute(&mut **t).await?;
+        }
+        Tx::Pg(t) => {
+            bound!(sqlx::query(sql)).execute(&mut **t).await?;
+        }
+    }
     Ok(())
 }
 
@@ -243,6 +333,28 @@ pub async fn subledger_balance(tx: &mut Tx, account_id: i64, ledger_code: &str, 
         currency
     )?
     .unwrap_or(0))
+}
+
+/// An account's balance on one ledger account and the total its open items still hold, read
+/// together (settlement needs both).
+pub async fn balance_and_open_total(
+    tx: &mut Tx,
+    account_id: i64,
+    ledger_code: &str,
+    currency: &str,
+) -> Result<(i64, i64)> {
+    db::fetch_one!(
+        tx,
+        (i64, i64),
+        "select coalesce((select b.balance_minor from subledger_balance b
+                          join ledger_account a on a.ledger_account_id = b.ledger_account_id
+                          where b.account_id = $1 and a.code = $2 and b.currency = $3), 0),
+                coalesce((select cast(sum(open_minor) as bigint) from open_item
+                          where account_id = $1 and currency = $3), 0)",
+        account_id,
+        ledger_code,
+        currency
+    )
 }
 
 pub async fn insert_open_item(tx: &mut Tx, item: &OpenItemRow, now: Timestamp) -> Result<i64> {

@@ -146,9 +146,9 @@ async fn take_payment(
                     Reservation::Replay(replayed) => return Ok(replayed.into_response()),
                     fresh_or_none => fresh_or_none,
                 };
-                let (_, currency) = ops::live_account(tx, body.account_id).await?;
+                let (account, currency) = ops::live_account(tx, body.account_id).await?;
                 let new = body.parse(currency)?;
-                let taken = ops::take_payment(tx, &user.actor(), new, now).await?;
+                let taken = ops::take_payment_for(tx, &user.actor(), account, currency, new, now).await?;
                 idempotency::finish(tx, &user, &reservation, StatusCode::CREATED, &taken).await
             })
         })

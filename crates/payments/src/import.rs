@@ -1,22 +1,25 @@
 //! Payment file import: validate the whole file first (every bad line listed, nothing posted),
 //! refuse a file or a reference seen before, then post every line in bulk — payments with
 //! multi-row inserts and their journal entries through `ledger::batch_payments` — in the
-//! caller's one transaction, with one audit record for the file.
+//! caller's one transaction, with one audit record for the file. A reference imported before is
+//! found by the unique index on `payment.file_reference` as the payments are written; the
+//! error then undoes the whole transaction, so nothing of the file stays.
 
 use crate::PaymentError;
 use crate::file::{self, FileLine, LineError};
 use crate::store_more;
-use db::bulk::{Rows, Statements, Value};
 use db::{Backend, Tx};
 use kernel::{Actor, Currency, Timestamp};
 use ledger::LedgerCode;
-use ledger::batch_payments::{PaymentPosting, post_payments};
+use ledger::batch_payments::{Bind, BulkInsert, PaymentPosting, post_payments};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
 
-/// Names looked up per statement.
-const LOOKUP_CHUNK: usize = 500;
+/// Account numbers looked up per statement.
+const LOOKUP_CHUNK: usize = 5_000;
+/// Lines written per round of statements; bounds the memory of the bound values.
+const WRITE_CHUNK: usize = 50_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -60,12 +63,6 @@ pub async fn import_file(
     }
     if parsed.lines.is_empty() {
         return Err(PaymentError::PaymentFileEmpty);
-    }
-    let references: Vec<String> = parsed.lines.iter().map(|l| l.reference.clone()).collect();
-    for chunk in references.chunks(LOOKUP_CHUNK) {
-        if !store_more::references_taken(tx, chunk).await?.is_empty() {
-            return Err(PaymentError::PaymentFileDuplicate);
-        }
     }
     let total_minor: i64 = parsed.lines.iter().map(|l| l.amount.amount_minor).sum();
     let line_count = i64::try_from(parsed.lines.len()).unwrap_or(i64::MAX);
@@ -146,7 +143,8 @@ async fn resolve_accounts(
     Ok(targets)
 }
 
-/// Inserts the payments with explicit ids after the highest so far; returns the id range.
+/// Inserts the payments with explicit ids after the highest so far; returns the id range. A
+/// reference some payment already carries fails the insert: the file is a duplicate.
 async fn write_payments(
     tx: &mut Tx,
     actor: &Actor,
@@ -160,36 +158,36 @@ async fn write_payments(
         db::execute!(tx, "lock table payment in exclusive mode")?;
     }
     let first = store_more::max_payment_id(tx).await? + 1;
-    let mut statements = Statements::new(tx.backend());
-    let mut rows = Rows::new(
+    let mut rows = BulkInsert::new(
+        tx.backend(),
         "payment",
-        "payment_id, account_id, customer_id, amount_minor, currency, tender, channel, memo, file_reference, \
-         payment_file_id, status, received_date, taken_by, created_at",
+        &["payment_id", "account_id", "customer_id", "amount_minor", "file_reference", "received_date"],
+        &[
+            ("currency", Bind::Static(currency.code())),
+            ("tender", Bind::Static("check")),
+            ("channel", Bind::Static("lockbox")),
+            ("memo", Bind::Static("")),
+            ("payment_file_id", Bind::Int(file_id)),
+            ("status", Bind::Static("posted")),
+            ("taken_by", Bind::Text(actor.name())),
+            ("created_at", Bind::Int(now.micros())),
+        ],
     );
-    let by = actor.name();
     let mut id = first;
-    for chunk in lines.chunks(20_000) {
+    for chunk in lines.chunks(WRITE_CHUNK) {
         for line in chunk {
             let (account_id, customer_id) = targets.get(&line.account_number).copied().unwrap_or_default();
             rows.push([
-                Value::Int(id),
-                Value::Int(account_id),
-                Value::Int(customer_id),
-                Value::Int(line.amount.amount_minor),
-                Value::Static(currency.code()),
-                Value::Static("check"),
-                Value::Static("lockbox"),
-                Value::Static(""),
-                Value::Text(line.reference.clone()),
-                Value::Int(file_id),
-                Value::Static("posted"),
-                Value::Text(line.date.to_string()),
-                Value::Text(by.clone()),
-                Value::Int(now.micros()),
+                Bind::Int(id),
+                Bind::Int(account_id),
+                Bind::Int(customer_id),
+                Bind::Int(line.amount.amount_minor),
+                Bind::Text(line.reference.clone()),
+                Bind::Text(line.date.to_string()),
             ]);
             id += 1;
         }
-        statements.flush(tx, &mut rows).await.map_err(|e| match e.is_unique_violation() {
+        rows.flush(tx).await.map_err(|e| match e.is_unique_violation() {
             true => PaymentError::PaymentFileDuplicate,
             false => PaymentError::Db(e),
         })?;

@@ -68,6 +68,22 @@ pub async fn take_payment(
     now: Timestamp,
 ) -> Result<TakenPayment, PaymentError> {
     let (account, currency) = live_account(tx, new.account_id).await?;
+    take_payment_for(tx, actor, account, currency, new, now).await
+}
+
+/// [`take_payment`] for an account the caller has just read with [`live_account`] (the API
+/// reads it to learn the currency the amount is in), so it is not read twice.
+pub(crate) async fn take_payment_for(
+    tx: &mut Tx,
+    actor: &Actor,
+    account: AccountFacts,
+    currency: Currency,
+    new: NewPayment,
+    now: Timestamp,
+) -> Result<TakenPayment, PaymentError> {
+    if account.account_id != new.account_id {
+        return Err(PaymentError::AccountUnknown);
+    }
     if new.amount.currency != currency {
         return Err(PaymentError::CurrencyMismatch);
     }
@@ -107,7 +123,8 @@ pub async fn take_payment(
         .line(LineDraft::debit(LedgerCode::UNDEPOSITED_FUNDS, None, new.amount))
         .line(LineDraft::credit(LedgerCode::RECEIVABLE, Some(account.account_id), new.amount));
     let posted = ledger::ops::post(tx, actor, &draft, now).await?;
-    let settled = ledger::ops::settle(tx, account.account_id, currency, posted.entry_id, now).await?;
+    let (balance, settled) =
+        ledger::ops::settle_with_balance(tx, account.account_id, currency, posted.entry_id, now).await?;
     let detail = json!({
         "payment_number": number,
         "account_id": account.account_id,
@@ -131,8 +148,7 @@ pub async fn take_payment(
         )
         .await?;
     }
-    let balance = ledger::ops::receivable_balance(tx, account.account_id, currency).await?;
-    let payment = store::find_payment(tx, payment_id).await?.ok_or(PaymentError::PaymentNotFound)?;
+    let payment = fields.inserted_row(payment_id, &account, now);
     Ok(TakenPayment { payment, entry_id: posted.entry_id, balance_minor: balance.amount_minor, settled })
 }
 

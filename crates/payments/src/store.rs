@@ -129,6 +129,41 @@ pub async fn insert_payment(tx: &mut Tx, p: &PaymentFields<'_>, now: Timestamp) 
     )
 }
 
+impl PaymentFields<'_> {
+    /// The row as [`find_payment`] reads it back, for the payment just inserted with these
+    /// fields: the caller answers without a second read.
+    pub fn inserted_row(&self, payment_id: i64, facts: &AccountFacts, now: Timestamp) -> PaymentRow {
+        let text = |v: Option<&str>| v.map(str::to_string);
+        PaymentRow {
+            payment_id,
+            payment_number: String::new(),
+            receipt_number: String::new(),
+            account_id: self.account_id,
+            account_number: facts.account_number.clone(),
+            customer_id: self.customer_id,
+            customer_name: facts.customer_name.clone(),
+            amount_minor: self.amount_minor,
+            currency: self.currency.to_string(),
+            tender: self.tender.to_string(),
+            channel: self.channel.to_string(),
+            check_number: text(self.check_number),
+            processor_token: text(self.processor_token),
+            card_brand: text(self.card_brand),
+            last_four: text(self.last_four),
+            memo: self.memo.to_string(),
+            file_reference: None,
+            drawer_id: self.drawer_id,
+            payment_file_id: None,
+            bank_deposit_id: None,
+            status: "posted".to_string(),
+            received_date: self.received_date.to_string(),
+            taken_by: self.taken_by.to_string(),
+            created_at: now.micros(),
+        }
+        .numbered()
+    }
+}
+
 pub async fn find_payment(tx: &mut Tx, payment_id: i64) -> Result<Option<PaymentRow>> {
     let sql = format!("{SELECT_PAYMENTS} where p.payment_id = $1");
     Ok(db::fetch_optional!(tx, PaymentRow, sqlx::AssertSqlSafe(sql), payment_id)?.map(PaymentRow::numbered))

@@ -287,10 +287,9 @@ pub async fn insert_file(
 
 /// Account facts for many numbers at once: (number, account_id, customer_id, status, currency).
 pub async fn accounts_by_numbers(tx: &mut Tx, numbers: &[String]) -> Result<Vec<(String, i64, i64, String, String)>> {
-    let marks: Vec<String> = (1..=numbers.len()).map(|i| format!("${i}")).collect();
+    let marks = ledger::batch_payments::marks(tx.backend(), 1, numbers.len());
     let sql = format!(
-        "select account_number, account_id, customer_id, status, currency from account where account_number in ({})",
-        marks.join(", ")
+        "select account_number, account_id, customer_id, status, currency from account where account_number in ({marks})"
     );
     let sql = sqlx::AssertSqlSafe(sql);
     match tx {
@@ -305,29 +304,6 @@ pub async fn accounts_by_numbers(tx: &mut Tx, numbers: &[String]) -> Result<Vec<
             let mut query = sqlx::query_as(sql);
             for n in numbers {
                 query = query.bind(n);
-            }
-            Ok(query.fetch_all(&mut **t).await?)
-        }
-    }
-}
-
-/// Which of `references` some payment already carries.
-pub async fn references_taken(tx: &mut Tx, references: &[String]) -> Result<Vec<String>> {
-    let marks: Vec<String> = (1..=references.len()).map(|i| format!("${i}")).collect();
-    let sql = format!("select file_reference from payment where file_reference in ({})", marks.join(", "));
-    let sql = sqlx::AssertSqlSafe(sql);
-    match tx {
-        Tx::Sqlite(t) => {
-            let mut query = sqlx::query_scalar(sql);
-            for r in references {
-                query = query.bind(r);
-            }
-            Ok(query.fetch_all(&mut **t).await?)
-        }
-        Tx::Pg(t) => {
-            let mut query = sqlx::query_scalar(sql);
-            for r in references {
-                query = query.bind(r);
             }
             Ok(query.fetch_all(&mut **t).await?)
         }

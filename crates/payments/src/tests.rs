@@ -267,6 +267,90 @@ async fn a_file_import_posts_in_bulk_keeping_balances_and_day_totals_exact() -> 
     Ok(())
 }
 
+/// Bills on two accounts, then a file paying one in part and the other in full and more: the
+/// open items settle oldest-due first, each allocation names the account's last entry in the
+/// file, and the books check clean after.
+#[tokio::test]
+async fn a_file_import_settles_open_items_oldest_due_first() -> TestResult {
+    let s = scratch::open().await?;
+    let mut tx = s.db.begin().await?;
+    let (a, a_number) = account(&mut tx, false).await;
+    let (b, b_number) = account(&mut tx, false).await;
+    let actor = Actor::system("billing");
+    let mut items = Vec::new();
+    for (account_id, reference, due, minor) in
+        [(a, "BILL-A2", "2026-10-31", 2_000), (a, "BILL-A1", "2026-09-30", 3_000), (b, "BILL-B1", "2026-10-31", 1_500)]
+    {
+        let due = ledger::BusinessDate::parse(due, "due")?;
+        let draft = ledger::EntryDraft::new(due, "bill", reference)
+            .memo("bill")
+            .line(ledger::LineDraft::debit(ledger::LedgerCode::RECEIVABLE, Some(account_id), usd(minor)))
+            .line(ledger::LineDraft::credit("4010", None, usd(minor)));
+        let posted = ledger::ops::post(&mut tx, &actor, &draft, t(0)).await?;
+        items.push(
+            ledger::ops::charge(&mut tx, account_id, posted.entry_id, "bill", reference, due, usd(minor), t(0)).await?,
+        );
+    }
+    let text = format!(
+        "account_number,amount,reference,date\n{a_number},10.00,R-1,2026-11-30\n{b_number},20.00,R-2,2026-11-30\n\
+         {a_number},25.00,R-3,2026-11-30\n"
+    );
+    let imported = crate::import::import_file(&mut tx, &actor, "f.csv", &text, Currency::USD, t(10)).await?;
+    assert_eq!(imported.settled_accounts, 2);
+    let open: Vec<i64> = {
+        let mut open = Vec::new();
+        for item in &items {
+            open.push(db::scalar!(&mut tx, i64, "select open_minor from open_item where item_id = $1", *item)?);
+        }
+        open
+    };
+    assert_eq!(open, vec![1_500, 0, 0], "A1 (due first) paid in full, then 5.00 of A2; B1 paid");
+    assert_eq!(ledger::ops::receivable_balance(&mut tx, a, Currency::USD).await?.amount_minor, 1_500);
+    assert_eq!(ledger::ops::receivable_balance(&mut tx, b, Currency::USD).await?.amount_minor, -500);
+    let allocations: Vec<(i64, i64, i64)> = db::fetch_all!(
+        &mut tx,
+        (i64, i64, i64),
+        "select a.item_id, a.amount_minor, a.entry_id from allocation a join journal_entry e on e.entry_id = a.entry_id
+         where e.source_kind = 'payment' order by a.item_id"
+    )?;
+    let last_of_a = ledger::ops::entry_by_source(&mut tx, "payment", &payment_number(imported.last_payment_id))
+        .await?
+        .map(|e| e.entry_id);
+    assert_eq!(allocations.len(), 3);
+    assert_eq!(allocations.iter().map(|(_, m, _)| *m).collect::<Vec<_>>(), vec![500, 3_000, 1_500]);
+    assert!(allocations.iter().filter(|(i, _, _)| *i != items[2]).all(|(_, _, e)| Some(*e) == last_of_a));
+    tx.commit().await?;
+    let report = ledger::verify::verify(&s.db).await?;
+    assert!(report.is_clean(), "{:?}", report.problems);
+    Ok(())
+}
+
+/// The answer of taking a payment is the payment as it reads back.
+#[tokio::test]
+async fn a_taken_payment_answers_the_row_as_stored() -> TestResult {
+    let s = scratch::open().await?;
+    let mut tx = s.db.begin().await?;
+    let (account_id, _) = account(&mut tx, false).await;
+    let card = NewPayment {
+        tender: Tender::Card,
+        channel: PayChannel::Phone,
+        detail: TenderDetail {
+            processor_token: Some("tok_1".into()),
+            card_brand: Some("visa".into()),
+            last_four: Some("4242".into()),
+            ..TenderDetail::default()
+        },
+        memo: "by phone".into(),
+        ..mailed_check(account_id, 1_234)
+    };
+    let taken = ops::take_payment(&mut tx, &Actor::system("desk"), card, t(5)).await?;
+    let stored = ops::get_payment(&mut tx, taken.payment.payment_id).await?;
+    assert_eq!(serde_json::to_value(&taken.payment)?, serde_json::to_value(&stored)?);
+    assert_eq!(taken.balance_minor, -1_234);
+    tx.commit().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn drawers_open_once_close_with_the_count_and_are_signed_off_by_someone_else() -> TestResult {
     let s = scratch::open().await?;

@@ -7,7 +7,7 @@ use crate::model::{Attachment, Channel, EmailAddress, EmailStatus, NewTemplateVe
 use crate::model::{parse_body, parse_message_id, parse_subject};
 use crate::ops::{self, MergeSubject, Preview, SendRequest, Sent};
 use crate::store::EmailRow;
-use crate::store::letters::LetterRow;
+use crate::store::letters::{LetterRow, PrintBatchRow};
 use crate::store::templates::TemplateRow;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -23,8 +23,9 @@ use web::{Access, ApiError, AppState, CurrentUser, Routes};
 #[derive(OpenApi)]
 #[openapi(
     paths(list_templates, template_versions, save_template, preview_template, list_letters, create_letter,
-        letter_pdf, print_batch, list_emails, get_email, create_email, retry_email),
+        letter_pdf, print_batch, list_print_batches, print_batch_pdf, list_emails, get_email, create_email, retry_email),
     components(schemas(TemplateRow, TemplateBody, PreviewBody, Preview, LetterRow, LetterBody, Sent, QueuedEmail,
+        PrintBatchRow,
         EmailRow, EmailBody, AttachmentBody, Channel, EmailStatus)),
     tags((
         name = "correspondence",
@@ -46,6 +47,8 @@ pub fn routes() -> Routes {
         .post("/api/v1/letters", work, create_letter)
         .get("/api/v1/letters/{letter_id}/pdf", work, letter_pdf)
         .post("/api/v1/letters/print-batch", manage, print_batch)
+        .get("/api/v1/letters/print-batches", manage, list_print_batches)
+        .get("/api/v1/letters/print-batches/{print_batch_id}/pdf", manage, print_batch_pdf)
         .get("/api/v1/emails", work, list_emails)
         .post("/api/v1/emails", work, create_email)
         .get("/api/v1/emails/{email_id}", work, get_email)
@@ -246,7 +249,7 @@ async fn create_letter(
     Ok(response)
 }
 
-fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
+pub(crate) fn pdf_response(bytes: Vec<u8>, file_name: &str) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
@@ -268,21 +271,62 @@ async fn letter_pdf(State(state): State<AppState>, Path(letter_id): Path<i64>) -
     Ok(pdf_response(bytes, &format!("letter-{letter_id}.pdf")))
 }
 
-/// Print batch: every queued letter into ONE PDF for mailing; the letters become printed.
+#[derive(Debug, Deserialize)]
+pub struct BatchQuery {
+    /// YYYY-MM-DD: only letters queued on or before that (UTC) day.
+    pub date: Option<String>,
+}
+
+/// Print batch: every queued letter (or those queued by the end of `date`) into ONE PDF for
+/// mailing; the letters become printed.
 #[utoipa::path(post, path = "/api/v1/letters/print-batch", tag = "correspondence",
     security(("bearer" = ["correspondence.manage"]), ("session" = ["correspondence.manage"])),
+    params(("date" = Option<String>, Query, description = "YYYY-MM-DD: letters queued by the end of that day")),
     responses((status = 200, content_type = "application/pdf", description = "All the batch's letters"),
-        (status = 409, body = web::ProblemDocument)))]
-async fn print_batch(State(state): State<AppState>, user: CurrentUser) -> Result<Response, ApiError> {
+        (status = 409, body = web::ProblemDocument), (status = 422, body = web::ProblemDocument)))]
+async fn print_batch(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Query(q): Query<BatchQuery>,
+) -> Result<Response, ApiError> {
     let now = state.clock.now();
+    let through = match q.date.as_deref().filter(|d| !d.trim().is_empty()) {
+        Some(date) => ops::end_of_day(date)?,
+        None => now,
+    };
     let mut tx = state.db.begin().await?;
-    let batch = ops::print_batch(&mut tx, &user.actor(), now).await?;
+    let batch = ops::print_batch(&mut tx, &user.actor(), through, now).await?;
     tx.commit().await?;
     let mut response = pdf_response(batch.pdf, &format!("print-batch-{}.pdf", batch.print_batch_id));
     if let Ok(count) = HeaderValue::from_str(&batch.letter_count.to_string()) {
         response.headers_mut().insert("x-letter-count", count);
     }
     Ok(response)
+}
+
+/// Past print batches, newest first.
+#[utoipa::path(get, path = "/api/v1/letters/print-batches", tag = "correspondence",
+    security(("bearer" = ["correspondence.manage"]), ("session" = ["correspondence.manage"])),
+    params(("limit" = Option<i64>, Query, description = "1 to 200, default 50")),
+    responses((status = 200, body = Vec<PrintBatchRow>)))]
+async fn list_print_batches(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> Result<axum::Json<Vec<PrintBatchRow>>, ApiError> {
+    let mut tx = state.db.read().await?;
+    Ok(axum::Json(ops::print_batches(&mut tx, q.limit.unwrap_or(50)).await?))
+}
+
+/// An earlier print batch's PDF again (made from its letters, the same pages).
+#[utoipa::path(get, path = "/api/v1/letters/print-batches/{print_batch_id}/pdf", tag = "correspondence",
+    security(("bearer" = ["correspondence.manage"]), ("session" = ["correspondence.manage"])),
+    params(("print_batch_id" = i64, Path)),
+    responses((status = 200, content_type = "application/pdf", description = "The batch's letters"),
+        (status = 404, body = web::ProblemDocument)))]
+async fn print_batch_pdf(State(state): State<AppState>, Path(batch_id): Path<i64>) -> Result<Response, ApiError> {
+    let mut tx = state.db.read().await?;
+    let bytes = ops::batch_pdf(&mut tx, batch_id).await?;
+    Ok(pdf_response(bytes, &format!("print-batch-{batch_id}.pdf")))
 }
 
 /// The outbound email queue, newest first, with status, attempts and the last error.

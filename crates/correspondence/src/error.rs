@@ -61,6 +61,10 @@ pub enum CorrespondenceError {
     CaseUnknown,
     #[error("no such letter")]
     LetterNotFound,
+    #[error("must be a date YYYY-MM-DD")]
+    DateInvalid,
+    #[error("no such print batch")]
+    PrintBatchNotFound,
     #[error("no letters are waiting to be printed")]
     PrintQueueEmpty,
     #[error("the PDF could not be made: {0}")]
@@ -75,7 +79,11 @@ impl web::Problem for CorrespondenceError {
     fn status(&self) -> StatusCode {
         use CorrespondenceError as E;
         match self {
-            E::EmailNotFound | E::CustomerNotFound | E::TemplateNotFound | E::LetterNotFound => StatusCode::NOT_FOUND,
+            E::EmailNotFound
+            | E::CustomerNotFound
+            | E::TemplateNotFound
+            | E::LetterNotFound
+            | E::PrintBatchNotFound => StatusCode::NOT_FOUND,
             E::EmailNotRetryable | E::PrintQueueEmpty => StatusCode::CONFLICT,
             E::Pdf(_) => StatusCode::INTERNAL_SERVER_ERROR,
             E::Contact(inner) => inner.status(),
@@ -115,6 +123,8 @@ impl web::Problem for CorrespondenceError {
             E::AccountUnknown => "account_unknown",
             E::CaseUnknown => "case_unknown",
             E::LetterNotFound => "letter_not_found",
+            E::DateInvalid => "date_invalid",
+            E::PrintBatchNotFound => "print_batch_not_found",
             E::PrintQueueEmpty => "print_queue_empty",
             E::Pdf(_) => "pdf_failed",
             E::Contact(inner) => inner.code(),
@@ -143,12 +153,14 @@ impl web::Problem for CorrespondenceError {
             E::NameInvalid => Some("name"),
             E::AccountUnknown => Some("account_id"),
             E::CaseUnknown => Some("case_id"),
+            E::DateInvalid => Some("date"),
             E::Contact(inner) => inner.field(),
             E::EmailNotFound
             | E::EmailNotRetryable
             | E::CustomerNotFound
             | E::TemplateNotFound
             | E::LetterNotFound
+            | E::PrintBatchNotFound
             | E::PrintQueueEmpty
             | E::Pdf(_)
             | E::Db(_) => None,

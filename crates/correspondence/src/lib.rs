@@ -8,6 +8,8 @@ pub mod merge;
 pub mod model;
 pub mod ops;
 pub mod outbox;
+mod pages;
+mod pages_letters;
 pub mod settings;
 pub mod store;
 
@@ -16,7 +18,7 @@ pub use settings::{SmtpSecurity, SmtpSettings};
 
 /// Every route this module serves.
 pub fn routes() -> web::Routes {
-    api::routes()
+    api::routes().merge(pages::routes()).merge(pages_letters::routes())
 }
 
 #[cfg(test)]

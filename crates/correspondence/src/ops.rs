@@ -16,7 +16,7 @@ mod send;
 mod templates;
 
 pub use case_reply::{CASE_REPLY_JOB, email_case_reply, run_case_reply_job};
-pub use letters::{PrintBatch, batch_pdf, letter, letter_pdf, list_letters, print_batch};
+pub use letters::{PrintBatch, batch_pdf, end_of_day, letter, letter_pdf, list_letters, print_batch, print_batches};
 pub use send::{SendRequest, Sent, send, thread_headers};
 pub use templates::{
     MergeData, MergeSubject, Preview, latest_template, load_merge_data, preview, save_template, template,

@@ -23,6 +23,8 @@ pub const NAV: &[NavEntry] = &[
     NavEntry { section: "Desk", href: "/cases", label: "My work", permission: Permission::CasesWork },
     NavEntry { section: "Desk", href: "/chat", label: "Chat", permission: Permission::ChatWork },
     NavEntry { section: "Desk", href: "/queues", label: "Queues", permission: Permission::CasesManage },
+    NavEntry { section: "Desk", href: "/letters", label: "Print queue", permission: Permission::CorrespondenceManage },
+    NavEntry { section: "Desk", href: "/outbox", label: "Outbox", permission: Permission::CorrespondenceManage },
     NavEntry {
         section: "Desk",
         href: "/reports/inquiries",
@@ -62,11 +64,23 @@ pub const NAV: &[NavEntry] = &[
     NavEntry { section: "Admin", href: "/admin/rates", label: "Rate schedules", permission: Permission::BillingManage },
     NavEntry {
         section: "Admin",
+        href: "/admin/charges",
+        label: "Fees and charges",
+        permission: Permission::LedgerManage,
+    },
+    NavEntry {
+        section: "Admin",
         href: "/admin/ledger-accounts",
         label: "Chart of accounts",
         permission: Permission::LedgerRead,
     },
     NavEntry { section: "Admin", href: "/admin/sla", label: "SLA and hours", permission: Permission::CasesManage },
+    NavEntry {
+        section: "Admin",
+        href: "/admin/templates",
+        label: "Templates",
+        permission: Permission::CorrespondenceManage,
+    },
     NavEntry {
         section: "Admin",
         href: "/admin/reason-codes",

@@ -3,7 +3,7 @@
 //! transaction, so a letter is in exactly one batch.
 
 use crate::CorrespondenceError;
-use crate::store::letters::{self as store, LetterRow};
+use crate::store::letters::{self as store, LetterRow, PrintBatchRow};
 use db::Tx;
 use db::audit::{self, AuditEvent};
 use kernel::{Actor, Timestamp};
@@ -72,9 +72,15 @@ fn batch_pdf_of(letters: &[LetterRow], batch_id: i64) -> Result<Vec<u8>, Corresp
     pdf::letter::render_batch(&documents, info).map_err(|e| CorrespondenceError::Pdf(e.to_string()))
 }
 
-/// Takes every queued letter into one batch and one PDF.
-pub async fn print_batch(tx: &mut Tx, actor: &Actor, now: Timestamp) -> Result<PrintBatch, CorrespondenceError> {
-    let queued = store::queued_letters(tx).await?;
+/// Takes every letter queued at or before `through` into one batch and one PDF (`through` is
+/// `now` for "everything waiting", or the end of a day for that day's letters).
+pub async fn print_batch(
+    tx: &mut Tx,
+    actor: &Actor,
+    through: Timestamp,
+    now: Timestamp,
+) -> Result<PrintBatch, CorrespondenceError> {
+    let queued = store::queued_letters(tx, through.micros()).await?;
     if queued.is_empty() {
         return Err(CorrespondenceError::PrintQueueEmpty);
     }
@@ -94,11 +100,25 @@ pub async fn print_batch(tx: &mut Tx, actor: &Actor, now: Timestamp) -> Result<P
     Ok(PrintBatch { print_batch_id: batch_id, letter_count: taken.len(), pdf })
 }
 
+/// The last day of a print batch's letters: `YYYY-MM-DD`, read as the end of that UTC day.
+pub fn end_of_day(date: &str) -> Result<Timestamp, CorrespondenceError> {
+    let format = time::macros::format_description!("[year]-[month]-[day]");
+    let day = time::Date::parse(date.trim(), &format).map_err(|_| CorrespondenceError::DateInvalid)?;
+    let next = day.next_day().ok_or(CorrespondenceError::DateInvalid)?;
+    let micros = next.midnight().assume_utc().unix_timestamp().saturating_mul(kernel::clock::MICROS_PER_SECOND);
+    Ok(Timestamp::from_micros(micros - 1))
+}
+
+/// The most recent print batches, newest first.
+pub async fn print_batches(tx: &mut Tx, limit: i64) -> Result<Vec<PrintBatchRow>, CorrespondenceError> {
+    Ok(store::batches(tx, limit.clamp(1, 200)).await?)
+}
+
 /// The PDF of an earlier batch, made again from its letters.
 pub async fn batch_pdf(tx: &mut Tx, batch_id: i64) -> Result<Vec<u8>, CorrespondenceError> {
     let letters = store::letters_of_batch(tx, batch_id).await?;
     if letters.is_empty() {
-        return Err(CorrespondenceError::LetterNotFound);
+        return Err(CorrespondenceError::PrintBatchNotFound);
     }
     batch_pdf_of(&letters, batch_id)
 }

@@ -74,10 +74,10 @@ pub async fn list_letters(tx: &mut Tx, status: &str, before_id: i64, limit: i64)
     db::fetch_all!(tx, LetterRow, db::sqlx::AssertSqlSafe(sql), status, before_id, limit)
 }
 
-/// Every queued letter, oldest first: the print queue.
-pub async fn queued_letters(tx: &mut Tx) -> Result<Vec<LetterRow>> {
-    let sql = format!("select {COLUMNS} from letter where status = 'queued' order by letter_id");
-    db::fetch_all!(tx, LetterRow, db::sqlx::AssertSqlSafe(sql))
+/// Every letter queued at or before `through` (microseconds), oldest first: the print queue.
+pub async fn queued_letters(tx: &mut Tx, through: i64) -> Result<Vec<LetterRow>> {
+    let sql = format!("select {COLUMNS} from letter where status = 'queued' and created_at <= $1 order by letter_id");
+    db::fetch_all!(tx, LetterRow, db::sqlx::AssertSqlSafe(sql), through)
 }
 
 pub async fn letters_of_batch(tx: &mut Tx, batch_id: i64) -> Result<Vec<LetterRow>> {

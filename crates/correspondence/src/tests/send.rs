@@ -185,13 +185,20 @@ async fn send_queues_email_or_letter_logs_the_contact_and_prints_a_batch() -> Te
     )?;
     assert_eq!(contacts, 3, "every email and letter on the timeline");
     assert!(ops::letter_pdf(&mut tx, letter.letter_id).await?.starts_with(b"%PDF"));
-    let batch = ops::print_batch(&mut tx, &Actor::system("t"), t0()).await?;
+    let before = ops::end_of_day("2020-01-01")?;
+    assert!(matches!(
+        ops::print_batch(&mut tx, &Actor::system("t"), before, t0()).await,
+        Err(CorrespondenceError::PrintQueueEmpty)
+    ));
+    let batch = ops::print_batch(&mut tx, &Actor::system("t"), t0(), t0()).await?;
     assert_eq!(batch.letter_count, 2);
     assert!(batch.pdf.starts_with(b"%PDF"));
     assert!(matches!(
-        ops::print_batch(&mut tx, &Actor::system("t"), t0()).await,
+        ops::print_batch(&mut tx, &Actor::system("t"), t0(), t0()).await,
         Err(CorrespondenceError::PrintQueueEmpty)
     ));
+    assert_eq!(ops::print_batches(&mut tx, 10).await?[0].letter_count, 2);
+    assert_eq!(ops::batch_pdf(&mut tx, batch.print_batch_id).await?, batch.pdf, "a past batch made again");
     tx.commit().await?;
     Ok(())
 }

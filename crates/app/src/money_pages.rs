@@ -1,7 +1,7 @@
 //! The screens that gather several money modules at once: an account's financial view (balance,
 //! bills, payments, fees, adjustments, deposits, arrangements, ledger lines), its summary on the
-//! customer screen, and the supervisor's one approval queue (refunds, adjustments above the
-//! limit, drawers awaiting sign-off). The app hosts them because it is the one crate that sees
+//! customer screen, and the supervisor's one approval queue (refunds, adjustments and deposit
+//! refunds above the limit, drawers awaiting sign-off). The app hosts them because it is the one crate that sees
 //! every module; each list comes from its own module's ops.
 
 use askama::Template;
@@ -57,6 +57,7 @@ struct ApprovalsPage {
     chrome: Chrome,
     refunds: Vec<Row>,
     adjustments: Vec<Row>,
+    deposit_refunds: Vec<Row>,
     drawers: Vec<Row>,
 }
 
@@ -76,6 +77,7 @@ async fn approvals_page(
     let mut tx = state.db.read().await?;
     let pending = payments::ops_money::pending_approvals(&mut tx).await.map_err(payments::to_api_error)?;
     let adjustments = charges::ops::pending_adjustments(&mut tx).await?;
+    let deposit_refunds = charges::ops::pending_deposit_refunds(&mut tx).await?;
     tx.rollback().await?;
     let refunds = pending
         .refunds
@@ -115,6 +117,23 @@ async fn approvals_page(
             )
         })
         .collect();
+    let deposit_refunds = deposit_refunds
+        .into_iter()
+        .map(|d| Row {
+            mine: d.refund_requested_by_user_id == Some(user.user_id.get()),
+            ..Row::new(
+                d.deposit_id,
+                Some(format!("/accounts/{}/charges", d.account_id)),
+                vec![
+                    d.account_number,
+                    amount(d.amount_minor, &d.currency),
+                    d.refund_note.unwrap_or_default(),
+                    d.refund_requested_by.unwrap_or_default(),
+                    d.refund_requested_at.map(when).unwrap_or_default(),
+                ],
+            )
+        })
+        .collect();
     let drawers = pending
         .drawers
         .into_iter()
@@ -136,7 +155,7 @@ async fn approvals_page(
         (None, Some(_)) => chrome.with_flash("Done."),
         (None, None) => chrome,
     };
-    let view = ApprovalsPage { chrome, refunds, adjustments, drawers };
+    let view = ApprovalsPage { chrome, refunds, adjustments, deposit_refunds, drawers };
     render(&view)
 }
 

@@ -30,6 +30,7 @@ pub use held::{ArrangementBody, DepositBody};
     paths(
         charge_fee, account_fees, request_adjustment, list_adjustments, approve_adjustment, reject_adjustment,
         held::require_deposit, held::account_deposits, held::apply_deposit, held::refund_deposit,
+        held::list_deposits, held::approve_deposit_refund, held::reject_deposit_refund,
         held::make_arrangement, held::get_arrangement, held::account_arrangements, held::cancel_arrangement,
         codes::list_fee_types, codes::save_fee_type,
         codes::list_reasons, codes::add_reason, codes::list_settings, codes::set_setting,
@@ -241,14 +242,16 @@ async fn approve_adjustment(
     Path(id): Path<i64>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
-    // The note is optional on approval, so an empty body is allowed.
-    let body: DecisionBody = if body.iter().all(u8::is_ascii_whitespace) {
-        DecisionBody::default()
-    } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "note", e.to_string()))?
-    };
-    decide(state, user, headers, id, body, Decision::Approve).await
+    decide(state, user, headers, id, optional_note(&body)?, Decision::Approve).await
+}
+
+/// A body whose note is optional, so an empty body is allowed too.
+pub(crate) fn optional_note(body: &[u8]) -> Result<DecisionBody, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(DecisionBody::default());
+    }
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::field(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "note", e.to_string()))
 }
 
 /// Reject a pending adjustment, saying why; nothing posts.

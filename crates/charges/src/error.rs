@@ -48,6 +48,10 @@ pub enum ChargeError {
     DepositNotHeld,
     #[error("the deposit's state does not allow this")]
     DepositStateDoesNotAllowThis,
+    #[error("this deposit has no refund waiting for approval")]
+    DepositRefundNotPending,
+    #[error("a deposit refund must be approved by a supervisor other than the one who requested it")]
+    DepositRefundRequiresDifferentApprover,
     #[error("no such payment arrangement")]
     ArrangementNotFound,
     #[error("this payment arrangement is no longer active")]
@@ -83,8 +87,9 @@ impl Problem for ChargeError {
             | E::DepositNotFound
             | E::ArrangementNotFound
             | E::SettingUnknown => StatusCode::NOT_FOUND,
-            E::AdjustmentRequiresDifferentApprover => StatusCode::FORBIDDEN,
+            E::AdjustmentRequiresDifferentApprover | E::DepositRefundRequiresDifferentApprover => StatusCode::FORBIDDEN,
             E::AdjustmentNotPending
+            | E::DepositRefundNotPending
             | E::DepositNotHeld
             | E::DepositStateDoesNotAllowThis
             | E::ArrangementNotActive
@@ -118,6 +123,8 @@ impl Problem for ChargeError {
             E::DepositNotFound => "deposit_not_found",
             E::DepositNotHeld => "deposit_not_held",
             E::DepositStateDoesNotAllowThis => "deposit_state_does_not_allow_this",
+            E::DepositRefundNotPending => "deposit_refund_not_pending",
+            E::DepositRefundRequiresDifferentApprover => "deposit_refund_requires_different_approver",
             E::ArrangementNotFound => "arrangement_not_found",
             E::ArrangementNotActive => "arrangement_not_active",
             E::ArrangementAlreadyActive => "arrangement_already_active",

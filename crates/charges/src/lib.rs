@@ -8,8 +8,10 @@
 //!
 //! A tour: [`model`] holds the pure rules and state machines; [`ops`] the operations HTTP, CLI,
 //! jobs, other modules and tests share; [`store`] all of the SQL; [`api`] the JSON handlers;
-//! [`pages`] the account's charges page and the approval form endpoints.
+//! [`pages`] the account's charges page and the approval form endpoints; [`admin_pages`] the
+//! admin page of the fee schedule, adjustment reasons and settings.
 
+pub mod admin_pages;
 pub mod api;
 mod error;
 pub mod model;
@@ -21,7 +23,7 @@ pub use error::ChargeError;
 
 /// Every route this module serves, API and pages.
 pub fn routes() -> web::Routes {
-    api::routes().merge(pages::routes())
+    api::routes().merge(pages::routes()).merge(admin_pages::routes())
 }
 
 #[cfg(test)]

@@ -154,13 +154,15 @@ impl AdjustmentStatus {
     }
 }
 
-/// Where a deposit stands: required → billed → held → applied | refunded.
+/// Where a deposit stands: required → billed → held → applied | refunded; a refund above the
+/// approval limit passes through `refund_pending` until a different supervisor decides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DepositStatus {
     Required,
     Billed,
     Held,
+    RefundPending,
     Applied,
     Refunded,
 }
@@ -172,14 +174,37 @@ pub enum DepositEvent {
     /// The customer's payments settled the billed deposit's open item.
     Paid,
     Apply,
+    /// A refund at or below the approval limit: posts at once.
     Refund,
+    /// A refund above the approval limit: waits for a supervisor.
+    RequestRefund,
+    ApproveRefund,
+    RejectRefund,
+}
+
+impl DepositEvent {
+    pub const ALL: [DepositEvent; 7] = [
+        DepositEvent::Bill,
+        DepositEvent::Paid,
+        DepositEvent::Apply,
+        DepositEvent::Refund,
+        DepositEvent::RequestRefund,
+        DepositEvent::ApproveRefund,
+        DepositEvent::RejectRefund,
+    ];
+
+    /// How a refund of `amount_minor` starts: above the limit it waits for approval.
+    pub fn refund(amount_minor: i64, approval_limit_minor: i64) -> DepositEvent {
+        if amount_minor > approval_limit_minor { DepositEvent::RequestRefund } else { DepositEvent::Refund }
+    }
 }
 
 impl DepositStatus {
-    pub const ALL: [DepositStatus; 5] = [
+    pub const ALL: [DepositStatus; 6] = [
         DepositStatus::Required,
         DepositStatus::Billed,
         DepositStatus::Held,
+        DepositStatus::RefundPending,
         DepositStatus::Applied,
         DepositStatus::Refunded,
     ];
@@ -189,6 +214,7 @@ impl DepositStatus {
             DepositStatus::Required => "required",
             DepositStatus::Billed => "billed",
             DepositStatus::Held => "held",
+            DepositStatus::RefundPending => "refund_pending",
             DepositStatus::Applied => "applied",
             DepositStatus::Refunded => "refunded",
         }
@@ -206,7 +232,11 @@ impl DepositStatus {
             (S::Billed, E::Paid) => Ok(S::Held),
             (S::Held, E::Apply) => Ok(S::Applied),
             (S::Held, E::Refund) => Ok(S::Refunded),
-            (S::Billed, E::Apply | E::Refund) => Err(ChargeError::DepositNotHeld),
+            (S::Held, E::RequestRefund) => Ok(S::RefundPending),
+            (S::RefundPending, E::ApproveRefund) => Ok(S::Refunded),
+            (S::RefundPending, E::RejectRefund) => Ok(S::Held),
+            (_, E::ApproveRefund | E::RejectRefund) => Err(ChargeError::DepositRefundNotPending),
+            (S::Billed, E::Apply | E::Refund | E::RequestRefund) => Err(ChargeError::DepositNotHeld),
             _ => Err(ChargeError::DepositStateDoesNotAllowThis),
         }
     }

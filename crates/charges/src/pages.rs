@@ -1,6 +1,7 @@
 //! HTML handlers: the account's charges page (`/accounts/{account_id}/charges`) with forms for a
 //! fee, an adjustment, a deposit and an arrangement and the lists of each, and the form
-//! endpoints a supervisor's approval queue (`/approvals`) posts to approve or reject.
+//! endpoints a supervisor's approval queue (`/approvals`) posts to approve or reject an
+//! adjustment or a deposit refund above the approval limit.
 
 use crate::ChargeError;
 use crate::model::Decision;
@@ -32,6 +33,8 @@ pub fn routes() -> Routes {
         .post("/accounts/{account_id}/charges/arrangements/{arrangement_id}/cancel", manage, cancel_arrangement)
         .post("/adjustments/{adjustment_id}/approve", approve, approve_adjustment)
         .post("/adjustments/{adjustment_id}/reject", approve, reject_adjustment)
+        .post("/deposits/{deposit_id}/refund/approve", approve, approve_deposit_refund)
+        .post("/deposits/{deposit_id}/refund/reject", approve, reject_deposit_refund)
 }
 
 /// An amount in minor units of a currency code, for display.
@@ -256,12 +259,13 @@ async fn refund_deposit(
     State(state): State<AppState>,
     user: CurrentUser,
     Path((account_id, deposit_id)): Path<(i64, i64)>,
+    Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     act(&state, &user, account_id, move |tx, actor, now| {
         Box::pin(async move {
             let row = ops::get_deposit(tx, deposit_id).await?;
             belongs(row.account_id, account_id, ChargeError::DepositNotFound)?;
-            ops::refund_deposit(tx, &actor, deposit_id, now).await
+            ops::refund_deposit(tx, &actor, deposit_id, &form.note, now).await
         })
     })
     .await
@@ -288,25 +292,42 @@ struct DecisionForm {
     note: String,
 }
 
-/// Approves or rejects from the approval queue, then back to it; a refused decision shows its
-/// message on a plain error page with the status (the queue page belongs to the lead's module).
+/// What a decision form is about.
+#[derive(Clone, Copy)]
+enum Pending {
+    Adjustment,
+    DepositRefund,
+}
+
+/// Approves or rejects from the approval queue, then back to it as the payments forms do:
+/// `/approvals?done=1`, or `/approvals?error=<message>` when the decision is refused (nothing
+/// written). A server-side failure stays an error page.
 async fn decide(
     state: AppState,
     user: CurrentUser,
+    what: Pending,
     id: i64,
     note: String,
     decision: Decision,
 ) -> Result<Response, PageError> {
     let now = state.clock.now();
+    let actor = user.actor();
     let mut tx = state.db.begin().await?;
-    match ops::decide_adjustment(&mut tx, &user.actor(), id, decision, &note, now).await {
-        Ok(_) => {
+    let outcome = match what {
+        Pending::Adjustment => ops::decide_adjustment(&mut tx, &actor, id, decision, &note, now).await.map(|_| ()),
+        Pending::DepositRefund => {
+            ops::decide_deposit_refund(&mut tx, &actor, id, decision, &note, now).await.map(|_| ())
+        }
+    };
+    match outcome {
+        Ok(()) => {
             tx.commit().await?;
-            Ok(Redirect::to("/approvals").into_response())
+            Ok(Redirect::to("/approvals?done=1").into_response())
         }
         Err(e) => {
             tx.rollback().await?;
-            Err(e.into())
+            let (_, message) = web::form_message(e)?;
+            Ok(Redirect::to(&format!("/approvals?error={}", web::auth::urlencode(&message))).into_response())
         }
     }
 }
@@ -317,7 +338,7 @@ async fn approve_adjustment(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    decide(state, user, id, form.note, Decision::Approve).await
+    decide(state, user, Pending::Adjustment, id, form.note, Decision::Approve).await
 }
 
 async fn reject_adjustment(
@@ -326,5 +347,23 @@ async fn reject_adjustment(
     Path(id): Path<i64>,
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
-    decide(state, user, id, form.note, Decision::Reject).await
+    decide(state, user, Pending::Adjustment, id, form.note, Decision::Reject).await
+}
+
+async fn approve_deposit_refund(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    decide(state, user, Pending::DepositRefund, id, form.note, Decision::Approve).await
+}
+
+async fn reject_deposit_refund(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<DecisionForm>,
+) -> Result<Response, PageError> {
+    decide(state, user, Pending::DepositRefund, id, form.note, Decision::Reject).await
 }

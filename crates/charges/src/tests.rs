@@ -47,18 +47,31 @@ fn adjustment_transitions_exhaustively() {
 fn deposit_transitions_exhaustively() {
     use DepositEvent as E;
     use DepositStatus as S;
-    let events = [E::Bill, E::Paid, E::Apply, E::Refund];
     for from in S::ALL {
-        for event in events {
-            let allowed = matches!(
-                (from, event),
-                (S::Required, E::Bill) | (S::Billed, E::Paid) | (S::Held, E::Apply) | (S::Held, E::Refund)
-            );
-            assert_eq!(from.next(event).is_ok(), allowed, "{from:?} {event:?}");
+        for event in E::ALL {
+            let expected = match (from, event) {
+                (S::Required, E::Bill) => Some(S::Billed),
+                (S::Billed, E::Paid) => Some(S::Held),
+                (S::Held, E::Apply) => Some(S::Applied),
+                (S::Held, E::Refund) => Some(S::Refunded),
+                (S::Held, E::RequestRefund) => Some(S::RefundPending),
+                (S::RefundPending, E::ApproveRefund) => Some(S::Refunded),
+                (S::RefundPending, E::RejectRefund) => Some(S::Held),
+                _ => None,
+            };
+            match (from.next(event), expected) {
+                (Ok(to), Some(want)) => assert_eq!(to, want, "{from:?} {event:?}"),
+                (Err(_), None) => {}
+                (other, _) => panic!("{from:?} {event:?} gave {other:?}"),
+            }
         }
+        assert_eq!(S::parse(from.code()).unwrap(), from);
     }
     assert!(matches!(S::Billed.next(E::Apply), Err(ChargeError::DepositNotHeld)));
-    assert_eq!(S::Held.next(E::Refund).unwrap(), S::Refunded);
+    assert!(matches!(S::Held.next(E::ApproveRefund), Err(ChargeError::DepositRefundNotPending)));
+    assert!(matches!(S::RefundPending.next(E::Apply), Err(ChargeError::DepositStateDoesNotAllowThis)));
+    assert_eq!(E::refund(10_000, 10_000), E::Refund, "at the limit refunds directly");
+    assert_eq!(E::refund(10_001, 10_000), E::RequestRefund);
 }
 
 #[test]

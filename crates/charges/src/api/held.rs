@@ -1,6 +1,7 @@
 //! JSON handlers for deposits and payment arrangements.
 
-use super::idempotent;
+use super::{DecisionBody, StatusQuery, idempotent, optional_note};
+use crate::model::{Decision, DepositStatus};
 use crate::ops::{self, ArrangementView, NewArrangement, NewDeposit};
 use crate::store::{ArrangementRow, DepositRow};
 use axum::extract::State;
@@ -9,18 +10,22 @@ use http::{HeaderMap, StatusCode};
 use kernel::Permission;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use web::extract::{Json, Path};
+use web::extract::{Json, Path, Query};
 use web::{Access, ApiError, AppState, CurrentUser, Routes};
 
 pub fn routes() -> Routes {
     use Permission as P;
     let read = Access::Signed(P::BillingRead);
     let manage = Access::Signed(P::BillingManage);
+    let approve = Access::Signed(P::MoneyApprove);
     Routes::new()
         .post("/api/v1/deposits", manage, require_deposit)
         .get("/api/v1/accounts/{account_id}/deposits", read, account_deposits)
         .post("/api/v1/deposits/{deposit_id}/apply", manage, apply_deposit)
         .post("/api/v1/deposits/{deposit_id}/refund", manage, refund_deposit)
+        .get("/api/v1/deposits", manage, list_deposits)
+        .post("/api/v1/deposits/{deposit_id}/refund/approve", approve, approve_deposit_refund)
+        .post("/api/v1/deposits/{deposit_id}/refund/reject", approve, reject_deposit_refund)
         .post("/api/v1/arrangements", manage, make_arrangement)
         .get("/api/v1/arrangements/{arrangement_id}", read, get_arrangement)
         .get("/api/v1/accounts/{account_id}/arrangements", read, account_arrangements)
@@ -93,9 +98,11 @@ pub async fn apply_deposit(
     .await
 }
 
-/// Refund a held deposit (to refunds payable).
+/// Refund a held deposit (to refunds payable). At or below the approval limit it posts at once
+/// (status `refunded`); above it, it waits for a different supervisor (status `refund_pending`).
+/// The body, `{"note": "..."}`, is optional.
 #[utoipa::path(
-    post, path = "/api/v1/deposits/{deposit_id}/refund", tag = "charges",
+    post, path = "/api/v1/deposits/{deposit_id}/refund", tag = "charges", request_body = DecisionBody,
     security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
     params(("deposit_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
     responses((status = 200, body = DepositRow), (status = 409, body = web::ProblemDocument)),
@@ -105,12 +112,93 @@ pub async fn refund_deposit(
     user: CurrentUser,
     headers: HeaderMap,
     Path(id): Path<i64>,
+    body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
+    let body = optional_note(&body)?;
     let route = format!("POST /api/v1/deposits/{id}/refund");
-    idempotent(&state, user, headers, route, id, StatusCode::OK, move |tx, actor, now| {
-        Box::pin(async move { ops::refund_deposit(tx, &actor, id, now).await })
+    let note = body.note.clone();
+    idempotent(&state, user, headers, route, body, StatusCode::OK, move |tx, actor, now| {
+        Box::pin(async move { ops::refund_deposit(tx, &actor, id, &note, now).await })
     })
     .await
+}
+
+/// Deposits in one status (default `refund_pending`: the refunds waiting for approval), oldest
+/// first, at most 200.
+#[utoipa::path(
+    get, path = "/api/v1/deposits", tag = "charges",
+    security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
+    params(("status" = Option<String>, Query,
+        description = "refund_pending (default), required, billed, held, applied, refunded")),
+    responses((status = 200, body = Vec<DepositRow>), (status = 422, body = web::ProblemDocument)),
+)]
+pub async fn list_deposits(
+    State(state): State<AppState>,
+    Query(q): Query<StatusQuery>,
+) -> Result<axum::Json<Vec<DepositRow>>, ApiError> {
+    let status = DepositStatus::parse(q.status.as_deref().unwrap_or("refund_pending"))?;
+    let mut tx = state.db.read().await?;
+    Ok(axum::Json(ops::deposits_by_status(&mut tx, status).await?))
+}
+
+async fn decide_refund(
+    state: AppState,
+    user: CurrentUser,
+    headers: HeaderMap,
+    id: i64,
+    body: DecisionBody,
+    decision: Decision,
+) -> Result<Response, ApiError> {
+    let verb = if decision == Decision::Approve { "approve" } else { "reject" };
+    let route = format!("POST /api/v1/deposits/{id}/refund/{verb}");
+    let note = body.note.clone();
+    idempotent(&state, user, headers, route, body, StatusCode::OK, move |tx, actor, now| {
+        Box::pin(async move { ops::decide_deposit_refund(tx, &actor, id, decision, &note, now).await })
+    })
+    .await
+}
+
+/// Approve a deposit refund waiting for approval (a supervisor other than the requester); posts
+/// it once. The body is optional.
+#[utoipa::path(
+    post, path = "/api/v1/deposits/{deposit_id}/refund/approve", tag = "charges", request_body = DecisionBody,
+    security(("bearer" = ["money.approve"]), ("session" = ["money.approve"])),
+    params(("deposit_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = DepositRow),
+        (status = 403, body = web::ProblemDocument, description = "deposit_refund_requires_different_approver"),
+        (status = 409, body = web::ProblemDocument, description = "deposit_refund_not_pending"),
+    ),
+)]
+pub async fn approve_deposit_refund(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response, ApiError> {
+    decide_refund(state, user, headers, id, optional_note(&body)?, Decision::Approve).await
+}
+
+/// Reject a deposit refund waiting for approval, saying why; the deposit is held again.
+#[utoipa::path(
+    post, path = "/api/v1/deposits/{deposit_id}/refund/reject", tag = "charges", request_body = DecisionBody,
+    security(("bearer" = ["money.approve"]), ("session" = ["money.approve"])),
+    params(("deposit_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = DepositRow),
+        (status = 409, body = web::ProblemDocument, description = "deposit_refund_not_pending"),
+        (status = 422, body = web::ProblemDocument),
+    ),
+)]
+pub async fn reject_deposit_refund(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<DecisionBody>,
+) -> Result<Response, ApiError> {
+    decide_refund(state, user, headers, id, body, Decision::Reject).await
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]

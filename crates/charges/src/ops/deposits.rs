@@ -4,16 +4,20 @@
 //! A billed deposit posts Dr receivable (account) / Cr deposits held (account) with an open
 //! item: the customer owes it like a bill, and once paid the credit on deposits held is money
 //! the utility holds for them. Applying it is Dr deposits held / Cr receivable (then settle);
-//! refunding it is Dr deposits held / Cr refunds payable, which the refund payment clears.
+//! refunding it is Dr deposits held / Cr refunds payable, which the refund payment clears. A
+//! refund above the approval limit waits for a supervisor other than the one who asked.
 
-use super::{LIST_LIMIT, account, deposit_required_minor, record};
+use super::{LIST_LIMIT, account, approval_limit_minor, deposit_required_minor, record};
 use crate::ChargeError;
-use crate::model::{DepositEvent, DepositStatus, document_ref, parse_amount};
-use crate::store::{self, DepositRow};
+use crate::model::{Decision, DepositEvent, DepositStatus, document_ref, parse_amount, parse_note};
+use crate::store::{self, DepositRow, RefundRequest};
 use db::Tx;
 use kernel::{Actor, Currency, Money, Timestamp};
 use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
 use serde_json::json;
+
+/// How many deposits a status list (the approval queue) shows.
+const QUEUE_LIMIT: i64 = 200;
 
 /// A deposit to require and bill. Without an amount, the credit rating's amount is billed.
 #[derive(Debug, Clone)]
@@ -141,14 +145,85 @@ pub async fn apply_deposit(
     close(tx, actor, deposit_id, DepositEvent::Apply, now).await
 }
 
-/// Refunds a held deposit: Dr deposits held / Cr refunds payable.
+/// Refunds a held deposit. At or below the approval limit it posts at once (Dr deposits held /
+/// Cr refunds payable); above it the deposit waits in `refund_pending`, posting nothing, until a
+/// supervisor other than the requester decides ([`decide_deposit_refund`]).
 pub async fn refund_deposit(
     tx: &mut Tx,
     actor: &Actor,
     deposit_id: i64,
+    note: &str,
     now: Timestamp,
 ) -> Result<DepositRow, ChargeError> {
-    close(tx, actor, deposit_id, DepositEvent::Refund, now).await
+    let note = parse_note(note, "note")?;
+    let row = load(tx, deposit_id).await?;
+    mark_paid_deposits_held(tx, actor, row.account_id, now).await?;
+    let row = load(tx, deposit_id).await?;
+    let event = DepositEvent::refund(row.amount_minor, approval_limit_minor(tx).await?);
+    if event == DepositEvent::Refund {
+        return close(tx, actor, deposit_id, DepositEvent::Refund, now).await;
+    }
+    DepositStatus::parse(&row.status)?.next(event)?;
+    let requested_by = actor.name();
+    let request = RefundRequest { by_user_id: actor.user_id().map(|id| id.get()), by: &requested_by, note: &note };
+    if store::request_deposit_refund(tx, deposit_id, &request, now).await? == 0 {
+        return Err(ChargeError::DepositStateDoesNotAllowThis);
+    }
+    let detail = json!({ "amount_minor": row.amount_minor, "currency": row.currency, "note": note });
+    record(tx, actor, "deposit.refund_requested", "deposit", deposit_id, detail, now).await?;
+    load(tx, deposit_id).await
+}
+
+/// A supervisor's decision on a deposit refund waiting for approval. Approval must come from
+/// someone other than the requester and posts the refund exactly once; a rejection needs a note
+/// and puts the deposit back to `held`.
+pub async fn decide_deposit_refund(
+    tx: &mut Tx,
+    actor: &Actor,
+    deposit_id: i64,
+    decision: Decision,
+    note: &str,
+    now: Timestamp,
+) -> Result<DepositRow, ChargeError> {
+    let note = parse_note(note, "note")?;
+    let row = load(tx, deposit_id).await?;
+    let event = match decision {
+        Decision::Approve => DepositEvent::ApproveRefund,
+        Decision::Reject => DepositEvent::RejectRefund,
+    };
+    let to = DepositStatus::parse(&row.status)?.next(event)?;
+    let approver = actor.user_id().map(|id| id.get());
+    if decision == Decision::Approve && (approver.is_none() || approver == row.refund_requested_by_user_id) {
+        return Err(ChargeError::DepositRefundRequiresDifferentApprover);
+    }
+    if decision == Decision::Reject && note.is_empty() {
+        return Err(ChargeError::TextInvalid { field: "note" });
+    }
+    let decided_by = actor.name();
+    let decision_of = RefundRequest { by_user_id: approver, by: &decided_by, note: &note };
+    // Guarded by the pending status, so two decisions at once cannot both succeed.
+    if store::decide_deposit_refund(tx, deposit_id, to.code(), &decision_of, None, now).await? == 0 {
+        return Err(ChargeError::DepositRefundNotPending);
+    }
+    if to == DepositStatus::Refunded {
+        let entry_id = post_close(tx, actor, &row, DepositEvent::Refund, now).await?;
+        store::set_deposit_closed_entry(tx, deposit_id, entry_id).await?;
+        record(tx, actor, "deposit.refund_approved", "deposit", deposit_id, json!({ "note": note }), now).await?;
+        record(tx, actor, "deposit.refunded", "deposit", deposit_id, json!({ "entry_id": entry_id }), now).await?;
+    } else {
+        record(tx, actor, "deposit.refund_rejected", "deposit", deposit_id, json!({ "note": note }), now).await?;
+    }
+    load(tx, deposit_id).await
+}
+
+/// The deposit refunds waiting for approval, oldest first: for the combined approval queue.
+pub async fn pending_deposit_refunds(tx: &mut Tx) -> Result<Vec<DepositRow>, ChargeError> {
+    Ok(store::deposits_by_status(tx, DepositStatus::RefundPending.code(), QUEUE_LIMIT).await?)
+}
+
+/// Deposits in one status, oldest first (at most 200).
+pub async fn deposits_by_status(tx: &mut Tx, status: DepositStatus) -> Result<Vec<DepositRow>, ChargeError> {
+    Ok(store::deposits_by_status(tx, status.code(), QUEUE_LIMIT).await?)
 }
 
 async fn close(
@@ -162,14 +237,28 @@ async fn close(
     mark_paid_deposits_held(tx, actor, row.account_id, now).await?;
     let row = load(tx, deposit_id).await?;
     DepositStatus::parse(&row.status)?.next(event)?;
-    let amount = amount_of(&row)?;
+    let entry_id = post_close(tx, actor, &row, event, now).await?;
+    advance(tx, &row, event, (None, None, Some(entry_id)), now).await?;
+    let action = if event == DepositEvent::Refund { "deposit.refunded" } else { "deposit.applied" };
+    record(tx, actor, action, "deposit", deposit_id, json!({ "entry_id": entry_id }), now).await?;
+    load(tx, deposit_id).await
+}
+
+/// Posts the entry that closes a deposit: applied, Dr deposits held / Cr receivable (then
+/// settles); refunded, Dr deposits held / Cr refunds payable. Yields the entry.
+async fn post_close(
+    tx: &mut Tx,
+    actor: &Actor,
+    row: &DepositRow,
+    event: DepositEvent,
+    now: Timestamp,
+) -> Result<i64, ChargeError> {
+    let amount = amount_of(row)?;
     let account = Some(row.account_id);
-    let source_ref = document_ref("DEP", deposit_id);
-    let (kind, credit, action) = match event {
-        DepositEvent::Refund => {
-            ("deposit_refund", LineDraft::credit(LedgerCode::REFUNDS_PAYABLE, None, amount), "deposit.refunded")
-        }
-        _ => ("deposit_applied", LineDraft::credit(LedgerCode::RECEIVABLE, account, amount), "deposit.applied"),
+    let source_ref = document_ref("DEP", row.deposit_id);
+    let (kind, credit) = match event {
+        DepositEvent::Refund => ("deposit_refund", LineDraft::credit(LedgerCode::REFUNDS_PAYABLE, None, amount)),
+        _ => ("deposit_applied", LineDraft::credit(LedgerCode::RECEIVABLE, account, amount)),
     };
     let draft = EntryDraft::new(BusinessDate::of(now), kind, source_ref)
         .memo(if event == DepositEvent::Refund { "Security deposit refunded" } else { "Security deposit applied" })
@@ -179,9 +268,7 @@ async fn close(
     if event == DepositEvent::Apply {
         ledger::ops::settle(tx, row.account_id, amount.currency, posted.entry_id, now).await?;
     }
-    advance(tx, &row, event, (None, None, Some(posted.entry_id)), now).await?;
-    record(tx, actor, action, "deposit", deposit_id, json!({ "entry_id": posted.entry_id }), now).await?;
-    load(tx, deposit_id).await
+    Ok(posted.entry_id)
 }
 
 pub async fn get_deposit(tx: &mut Tx, deposit_id: i64) -> Result<DepositRow, ChargeError> {

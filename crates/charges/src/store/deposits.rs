@@ -9,11 +9,12 @@ use serde::Serialize;
 pub struct DepositRow {
     pub deposit_id: i64,
     pub account_id: i64,
+    pub account_number: String,
     pub currency: String,
     pub amount_minor: i64,
     /// The account's credit rating when the deposit was required.
     pub credit_rating: String,
-    /// required, billed, held, applied or refunded
+    /// required, billed, held, refund_pending, applied or refunded
     pub status: String,
     pub billed_entry_id: Option<i64>,
     pub item_id: Option<i64>,
@@ -21,6 +22,14 @@ pub struct DepositRow {
     pub unpaid_minor: Option<i64>,
     /// The entry that applied or refunded it.
     pub closed_entry_id: Option<i64>,
+    /// Who asked for a refund above the approval limit, and why.
+    pub refund_requested_by_user_id: Option<i64>,
+    pub refund_requested_by: Option<String>,
+    pub refund_note: Option<String>,
+    pub refund_requested_at: Option<i64>,
+    /// The supervisor who approved or rejected that refund, and their note.
+    pub refund_decided_by: Option<String>,
+    pub refund_decision_note: Option<String>,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -29,10 +38,12 @@ pub struct DepositRow {
 macro_rules! select_deposits {
     ($tail:literal) => {
         concat!(
-            "select d.deposit_id, d.account_id, d.currency, d.amount_minor, d.credit_rating, d.status, ",
-            "d.billed_entry_id, d.item_id, i.open_minor as unpaid_minor, d.closed_entry_id, d.created_by, ",
-            "d.created_at, d.updated_at ",
-            "from deposit d left join open_item i on i.item_id = d.item_id ",
+            "select d.deposit_id, d.account_id, a.account_number, d.currency, d.amount_minor, d.credit_rating, ",
+            "d.status, d.billed_entry_id, d.item_id, i.open_minor as unpaid_minor, d.closed_entry_id, ",
+            "d.refund_requested_by_user_id, d.refund_requested_by, d.refund_note, d.refund_requested_at, ",
+            "d.refund_decided_by, d.refund_decision_note, d.created_by, d.created_at, d.updated_at ",
+            "from deposit d join account a on a.account_id = d.account_id ",
+            "left join open_item i on i.item_id = d.item_id ",
             $tail
         )
     };
@@ -117,4 +128,73 @@ pub async fn paid_billed_deposits(tx: &mut Tx, account_id: i64) -> Result<Vec<i6
         account_id
     )
     .map(|rows| rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Deposits in one status, oldest first (the approval queue of refunds above the limit).
+pub async fn deposits_by_status(tx: &mut Tx, status: &str, limit: i64) -> Result<Vec<DepositRow>> {
+    db::fetch_all!(
+        tx,
+        DepositRow,
+        select_deposits!("where d.status = $1 order by d.deposit_id limit $2"),
+        status,
+        limit
+    )
+}
+
+/// Who asks for a refund above the limit.
+pub struct RefundRequest<'a> {
+    pub by_user_id: Option<i64>,
+    pub by: &'a str,
+    pub note: &'a str,
+}
+
+/// Puts a held deposit's refund up for approval; yields the rows changed (0 if it is not held).
+pub async fn request_deposit_refund(
+    tx: &mut Tx,
+    deposit_id: i64,
+    request: &RefundRequest<'_>,
+    now: Timestamp,
+) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update deposit set status = 'refund_pending', refund_requested_by_user_id = $1, refund_requested_by = $2,
+                refund_note = $3, refund_requested_at = $4, refund_decided_by_user_id = null,
+                refund_decided_by = null, refund_decision_note = null, refund_decided_at = null, updated_at = $4
+         where deposit_id = $5 and status = 'held'",
+        request.by_user_id,
+        request.by,
+        request.note,
+        now.micros(),
+        deposit_id
+    )
+}
+
+/// Records a supervisor's decision on a pending deposit refund and moves the deposit to `to`
+/// (refunded or back to held), only while it is pending: two decisions cannot both succeed.
+pub async fn decide_deposit_refund(
+    tx: &mut Tx,
+    deposit_id: i64,
+    to: &str,
+    request: &RefundRequest<'_>,
+    closed_entry_id: Option<i64>,
+    now: Timestamp,
+) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update deposit set status = $1, refund_decided_by_user_id = $2, refund_decided_by = $3,
+                refund_decision_note = $4, refund_decided_at = $5, updated_at = $5,
+                closed_entry_id = coalesce($6, closed_entry_id)
+         where deposit_id = $7 and status = 'refund_pending'",
+        to,
+        request.by_user_id,
+        request.by,
+        request.note,
+        now.micros(),
+        closed_entry_id,
+        deposit_id
+    )
+}
+
+pub async fn set_deposit_closed_entry(tx: &mut Tx, deposit_id: i64, entry_id: i64) -> Result<u64> {
+    db::execute!(tx, "update deposit set closed_entry_id = $1 where deposit_id = $2", entry_id, deposit_id)
 }

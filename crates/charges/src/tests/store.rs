@@ -190,16 +190,70 @@ async fn a_deposit_is_billed_held_once_paid_then_applied_or_refunded() -> TestRe
     assert_eq!(applied.status, "applied");
     assert_eq!(owed(&mut tx, account_id).await, -6_000, "the deposit paid the bill and left a credit");
     assert_eq!(ledger::ops::deposit_held(&mut tx, account_id, Currency::USD).await?.amount_minor, 0);
-    let twice = ops::refund_deposit(&mut tx, &clerk, deposit.deposit_id, t(3)).await.unwrap_err();
+    let twice = ops::refund_deposit(&mut tx, &clerk, deposit.deposit_id, "", t(3)).await.unwrap_err();
     assert_eq!(twice.code(), "deposit_state_does_not_allow_this");
 
     let second = NewDeposit::parse(account_id, Some("50.00"), Some("2027-01-31"))?;
     let second = ops::require_deposit(&mut tx, &clerk, second, t(4)).await?;
     assert_eq!(second.status, "held", "the credit balance paid it at once");
-    let refunded = ops::refund_deposit(&mut tx, &clerk, second.deposit_id, t(5)).await?;
+    let refunded = ops::refund_deposit(&mut tx, &clerk, second.deposit_id, "", t(5)).await?;
     assert_eq!(refunded.status, "refunded");
     assert_eq!(ledger::ops::deposit_held(&mut tx, account_id, Currency::USD).await?.amount_minor, 0);
     assert_eq!(ops::deposits_of(&mut tx, account_id).await?.len(), 2);
+    tx.commit().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deposit_refund_above_the_limit_waits_for_a_different_supervisor() -> TestResult {
+    let s = scratch::open().await?;
+    let mut tx = s.db.begin().await?;
+    let account_id = account(&mut tx, "poor").await;
+    let sam = user(7, "sam", Role::Supervisor);
+    let sue = user(8, "sue", Role::Supervisor);
+    let deposit = ops::require_deposit(&mut tx, &sam, NewDeposit::parse(account_id, None, None)?, t(0)).await?;
+    assert_eq!(deposit.amount_minor, 20_000, "above the 100.00 limit");
+    pay(&mut tx, account_id, 20_000, "PAY-1").await;
+    let entries = "select count(*) from journal_entry where source_kind = 'deposit_refund'";
+
+    let pending = ops::refund_deposit(&mut tx, &sam, deposit.deposit_id, "Moving away", t(1)).await?;
+    assert_eq!(pending.status, "refund_pending");
+    assert_eq!(
+        (pending.refund_requested_by.as_deref(), pending.refund_note.as_deref()),
+        (Some("sam"), Some("Moving away"))
+    );
+    assert_eq!(count(&mut tx, entries).await, 0, "nothing posts while it waits");
+    assert_eq!(ledger::ops::deposit_held(&mut tx, account_id, Currency::USD).await?.amount_minor, 20_000);
+    assert_eq!(ops::pending_deposit_refunds(&mut tx).await?.len(), 1);
+    let apply = ops::apply_deposit(&mut tx, &sam, deposit.deposit_id, t(2)).await.unwrap_err();
+    assert_eq!(apply.code(), "deposit_state_does_not_allow_this", "a waiting deposit is not applied");
+
+    let own = ops::decide_deposit_refund(&mut tx, &sam, deposit.deposit_id, Decision::Approve, "", t(3)).await;
+    assert_eq!(own.unwrap_err().code(), "deposit_refund_requires_different_approver");
+    let system = Actor::system("job");
+    let nobody = ops::decide_deposit_refund(&mut tx, &system, deposit.deposit_id, Decision::Approve, "", t(3)).await;
+    assert_eq!(nobody.unwrap_err().code(), "deposit_refund_requires_different_approver");
+    let silent = ops::decide_deposit_refund(&mut tx, &sue, deposit.deposit_id, Decision::Reject, " ", t(3)).await;
+    assert_eq!(silent.unwrap_err().field(), Some("note"), "a rejection says why");
+
+    let rejected =
+        ops::decide_deposit_refund(&mut tx, &sue, deposit.deposit_id, Decision::Reject, "Final bill first", t(4))
+            .await?;
+    assert_eq!((rejected.status.as_str(), rejected.refund_decided_by.as_deref()), ("held", Some("sue")));
+    assert_eq!(count(&mut tx, entries).await, 0);
+    assert!(ops::pending_deposit_refunds(&mut tx).await?.is_empty());
+
+    ops::refund_deposit(&mut tx, &sam, deposit.deposit_id, "Final bill paid", t(5)).await?;
+    let approved = ops::decide_deposit_refund(&mut tx, &sue, deposit.deposit_id, Decision::Approve, "", t(6)).await?;
+    assert_eq!(approved.status, "refunded");
+    assert!(approved.closed_entry_id.is_some());
+    let again = ops::decide_deposit_refund(&mut tx, &sue, deposit.deposit_id, Decision::Approve, "", t(7)).await;
+    assert_eq!(again.unwrap_err().code(), "deposit_refund_not_pending");
+    assert_eq!(count(&mut tx, entries).await, 1, "posted exactly once");
+    assert_eq!(ledger::ops::deposit_held(&mut tx, account_id, Currency::USD).await?.amount_minor, 0);
+    let actions = "select count(*) from audit where action in ('deposit.refund_requested', 'deposit.refund_rejected',
+                   'deposit.refund_approved', 'deposit.refunded')";
+    assert_eq!(count(&mut tx, actions).await, 5);
     tx.commit().await?;
     Ok(())
 }

@@ -178,3 +178,167 @@ async fn deposits_and_arrangements_through_the_api_and_the_charges_page() -> Tes
     assert!(response.text().await?.contains("amount"));
     Ok(())
 }
+
+/// A customer's payment through the API, so a billed deposit becomes held.
+async fn pay(app: &TestApp, token: &str, account_id: i64, amount: &str) -> Result<(), Error> {
+    let body = json!({"account_id": account_id, "amount": amount, "tender": "card", "channel": "phone",
+        "processor_token": "tok_visa_1", "card_brand": "visa", "last_four": "4242"});
+    let (status, paid) = post(app, token, "/api/v1/payments", &body, None).await?;
+    assert_eq!(status, StatusCode::CREATED, "{paid}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_deposit_refund_above_the_limit_waits_in_the_approval_queue_for_another_supervisor() -> TestResult {
+    let app = spawn_app().await;
+    let sam = app.user_with_token("sam", Role::Supervisor).await?;
+    app.user_with_token("sue", Role::Supervisor).await?;
+    let account_id = account(&app, &sam, "poor").await?;
+    let (_, deposit) = post(&app, &sam, "/api/v1/deposits", &json!({"account_id": account_id}), None).await?;
+    let id = deposit["deposit_id"].as_i64().ok_or("no id")?;
+    pay(&app, &sam, account_id, "200.00").await?;
+    let refund = format!("/api/v1/deposits/{id}/refund");
+    let (status, pending) = post(&app, &sam, &refund, &json!({"note": "Closing the account"}), Some("r-1")).await?;
+    assert_eq!((status, &pending["status"]), (StatusCode::OK, &json!("refund_pending")), "{pending}");
+    let (_, replay) = post(&app, &sam, &refund, &json!({"note": "Closing the account"}), Some("r-1")).await?;
+    assert_eq!(replay["status"], "refund_pending", "the retry answers the same");
+    let refunds = "select count(*) from journal_entry where source_kind = 'deposit_refund'";
+    assert_eq!(scalar(&app, refunds).await?, 0, "nothing posts while it waits");
+    let queue: Value =
+        app.api.get(app.url("/api/v1/deposits?status=refund_pending")).bearer_auth(&sam).send().await?.json().await?;
+    assert_eq!(queue.as_array().map(Vec::len), Some(1), "{queue}");
+
+    // The requester sees it in the queue without buttons, and a decision of theirs comes back
+    // to the queue with the refusal's message.
+    let own = app.browser();
+    let csrf = app.sign_in(&own, "sam").await?;
+    let page = own.get(app.url("/approvals")).send().await?.text().await?;
+    assert!(page.contains("approval-deposit-refunds") && page.contains("Closing the account"), "{page}");
+    assert!(!page.contains(&format!("/deposits/{id}/refund/approve")), "no approve button on one's own request");
+    let response =
+        own.post(app.url(&format!("/deposits/{id}/refund/approve"))).form(&[("_csrf", csrf.as_str())]).send().await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(location.starts_with("/approvals?error="), "{location}");
+    let page = own.get(app.url(&location)).send().await?.text().await?;
+    assert!(page.contains("Not done") && page.contains("other than the one who requested"), "{page}");
+    assert_eq!(scalar(&app, refunds).await?, 0);
+
+    let other = app.browser();
+    let csrf = app.sign_in(&other, "sue").await?;
+    let page = other.get(app.url("/approvals")).send().await?.text().await?;
+    assert!(page.contains(&format!("/deposits/{id}/refund/approve")), "another supervisor may decide");
+    let response =
+        other.post(app.url(&format!("/deposits/{id}/refund/approve"))).form(&[("_csrf", csrf.as_str())]).send().await?;
+    assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some("/approvals?done=1"));
+    assert_eq!(scalar(&app, refunds).await?, 1, "approved and posted once");
+    let response =
+        other.post(app.url(&format!("/deposits/{id}/refund/approve"))).form(&[("_csrf", csrf.as_str())]).send().await?;
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(location.starts_with("/approvals?error="), "a second approval is refused: {location}");
+    assert_eq!(scalar(&app, refunds).await?, 1, "never posted twice");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refused_adjustment_decision_goes_back_to_the_queue_with_its_message() -> TestResult {
+    let app = spawn_app().await;
+    let sam = app.user_with_token("sam", Role::Supervisor).await?;
+    app.user_with_token("sue", Role::Supervisor).await?;
+    let account_id = account(&app, &sam, "good").await?;
+    let body = json!({"account_id": account_id, "direction": "credit", "amount": "250.00",
+        "reason_code": "goodwill", "note": "Storm outage"});
+    let (_, pending) = post(&app, &sam, "/api/v1/adjustments", &body, None).await?;
+    let id = pending["adjustment_id"].as_i64().ok_or("no id")?;
+    let browser = app.browser();
+    let csrf = app.sign_in(&browser, "sue").await?;
+    let reject = app.url(&format!("/adjustments/{id}/reject"));
+    let response = browser.post(reject.clone()).form(&[("_csrf", csrf.as_str()), ("note", "")]).send().await?;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(location.starts_with("/approvals?error=note"), "the refusal names the field: {location}");
+    assert_eq!(scalar(&app, "select count(*) from adjustment where status = 'pending_approval'").await?, 1);
+    let response = browser.post(reject).form(&[("_csrf", csrf.as_str()), ("note", "Not covered")]).send().await?;
+    assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some("/approvals?done=1"));
+    let page = browser.get(app.url("/approvals?done=1")).send().await?.text().await?;
+    assert!(page.contains("Done."), "the queue says the decision was made");
+    assert_eq!(scalar(&app, "select count(*) from adjustment where status = 'rejected'").await?, 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn admins_edit_the_fee_schedule_reasons_and_settings_on_a_page_and_every_change_is_audited() -> TestResult {
+    let app = spawn_app().await;
+    app.user_with_token("ada", Role::Admin).await?;
+    app.user_with_token("bea", Role::BillingClerk).await?;
+    let clerk = app.browser();
+    app.sign_in(&clerk, "bea").await?;
+    let refused = clerk.get(app.url("/admin/charges")).send().await?;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "billing clerks do not edit the schedule");
+
+    let admin = app.browser();
+    let csrf = app.sign_in(&admin, "ada").await?;
+    let page = admin.get(app.url("/admin/charges")).send().await?.text().await?;
+    assert!(page.contains("href=\"/admin/charges\""), "linked from the admin navigation");
+    assert!(page.contains("admin-fee-types") && page.contains("returned_check_fee"));
+    assert!(page.contains("adjustment_approval_limit_minor") && page.contains("late_fee_grace_period_days"));
+    let audits = "select count(*) from audit where entity in ('fee_type', 'adjustment_reason', 'charge_setting')";
+    let before = scalar(&app, audits).await?;
+    let c = csrf.as_str();
+    for form in [
+        vec![
+            ("_csrf", c),
+            ("action", "save_fee_type"),
+            ("code", "meter_test_fee"),
+            ("label", "Meter accuracy test"),
+            ("default_amount_minor", "4500"),
+            ("active", "1"),
+        ],
+        vec![
+            ("_csrf", c),
+            ("action", "save_fee_type"),
+            ("code", "field_visit_fee"),
+            ("label", "Field visit fee"),
+            ("default_amount_minor", "2500"),
+        ],
+        vec![("_csrf", c), ("action", "add_reason"), ("code", "tariff_change"), ("label", "Tariff change")],
+        vec![("_csrf", c), ("action", "deactivate_reason"), ("code", "goodwill")],
+        vec![("_csrf", c), ("action", "set_setting"), ("key", "adjustment_approval_limit_minor"), ("value", "25000")],
+    ] {
+        let response = admin.post(app.url("/admin/charges")).form(&form).send().await?;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{form:?}");
+    }
+    assert_eq!(scalar(&app, audits).await?, before + 5, "one audit record per change");
+    assert_eq!(scalar(&app, "select default_amount_minor from fee_type where code = 'meter_test_fee'").await?, 4500);
+    assert_eq!(
+        scalar(&app, "select count(*) from fee_type where code = 'field_visit_fee' and active = false").await?,
+        1
+    );
+    assert_eq!(
+        scalar(&app, "select count(*) from adjustment_reason where code = 'goodwill' and active = false").await?,
+        1
+    );
+    let limit = "select value from charge_setting where setting_key = 'adjustment_approval_limit_minor'";
+    assert_eq!(scalar(&app, limit).await?, 25_000);
+
+    for (form, field) in [
+        (vec![("_csrf", c), ("action", "set_setting"), ("key", "late_fee_minimum_minor"), ("value", "-1")], "value"),
+        (vec![("_csrf", c), ("action", "add_reason"), ("code", "Bad Code"), ("label", "x")], "code"),
+        (
+            vec![
+                ("_csrf", c),
+                ("action", "save_fee_type"),
+                ("code", "late_fee"),
+                ("label", "Late"),
+                ("default_amount_minor", "ten"),
+            ],
+            "default amount",
+        ),
+    ] {
+        let response = admin.post(app.url("/admin/charges")).form(&form).send().await?;
+        assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
+        assert!(response.text().await?.contains(field), "{field} is named");
+    }
+    assert_eq!(scalar(&app, audits).await?, before + 5, "refused changes write nothing");
+    Ok(())
+}

@@ -112,7 +112,6 @@ async fn not_found(uri: Uri) -> Response {
 /// The background worker's handlers.
 pub fn job_registry(settings: Arc<web::WebSettings>, clock: Arc<dyn Clock>) -> Registry {
     let mut registry = Registry::new();
-    correspondence::outbox::register_jobs(&mut registry, clock.clone());
     let sla_clock = clock.clone();
     let bill_clock = clock.clone();
     let (fee_clock, review_clock) = (clock.clone(), clock.clone());
@@ -187,7 +186,8 @@ pub async fn spawn(config: &Config, db: Db, clock: Arc<dyn Clock>) -> std::io::R
     let app = router(state.clone(), Duration::from_secs(config.server.request_timeout_seconds));
     let (stop, mut stopped) = watch::channel(false);
     if config.jobs.worker {
-        let registry = job_registry(state.settings.clone(), clock.clone());
+        let mut registry = job_registry(state.settings.clone(), clock.clone());
+        correspondence::outbox::register_jobs(&mut registry, &config.smtp, clock.clone());
         tokio::spawn(run_worker(db.clone(), registry, clock, config.jobs.clone(), stop.subscribe()));
     }
     let server = tokio::spawn(async move {

@@ -1,28 +1,32 @@
 //! The drain: a background job that claims due emails from the queue with a lease, sends them
-//! over SMTP (pooled connections, several at once, each try under a timeout) and records the
-//! outcome. An email is never sent twice by this code: a claim is one statement, so two drains
-//! never hold the same email; the outcome is written only by the lease holder; and an email left
-//! in `sending` by a worker that died (sent or not, nobody knows) becomes `uncertain` instead of
-//! being sent again. Its stable Message-ID lets receivers drop a copy if a person retries it.
+//! over SMTP (`concurrency` senders, each keeping one connection open across its messages, each
+//! try under a timeout) and records the outcome. An email is never sent twice by this code: a
+//! claim is one statement that commits before anything goes out, so two drains never hold the
+//! same email; the outcome is written only by the lease holder; and an email left in `sending` by
+//! a worker that died (sent or not, nobody knows) becomes `uncertain` instead of being sent
+//! again. Its stable Message-ID lets receivers drop a copy if a person retries it.
 
-use crate::settings::{SmtpSecurity, SmtpSettings};
+mod connection;
+
+use crate::settings::SmtpSettings;
 use crate::store::{self, AttachmentRow, ClaimedEmail};
+use connection::Connector;
 use db::Db;
 use kernel::{Clock, Timestamp};
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, Mailboxes, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use std::sync::{Arc, Mutex};
+use lettre::transport::smtp::client::AsyncSmtpConnection;
+use std::sync::Arc;
 use std::time::Duration;
 
-/// Emails one claim takes; the drain keeps `concurrency` of them in flight.
-const CLAIM_BATCH_PER_SENDER: usize = 4;
+/// Emails one sender claims at once: one claim and one "sent" update per this many messages.
+/// A sender that dies leaves at most this many emails `uncertain`.
+const CLAIM_BATCH_PER_SENDER: usize = 16;
 
-/// A configured SMTP client with its connection pool.
+/// A configured SMTP client; it keeps idle connections between drains.
 pub struct Mailer {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
+    connector: Connector,
     from: Mailbox,
     settings: SmtpSettings,
 }
@@ -33,48 +37,31 @@ impl Mailer {
         if settings.host.trim().is_empty() {
             return Err("smtp.host is not set".into());
         }
-        let host = settings.host.trim();
-        let builder = match settings.security {
-            SmtpSecurity::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host),
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host),
-            SmtpSecurity::Plain => Ok(AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)),
-        }
-        .map_err(|e| format!("smtp.host: {e}"))?;
-        let pool_size = u32::try_from(settings.concurrency).unwrap_or(8);
-        let mut builder = builder
-            .port(settings.port)
-            .timeout(Some(Duration::from_secs(settings.send_timeout_seconds)))
-            .pool_config(PoolConfig::new().max_size(pool_size));
-        if let Some(username) = settings.username.as_ref().filter(|u| !u.is_empty()) {
-            let password = settings.password.clone().unwrap_or_default();
-            builder = builder.credentials(Credentials::new(username.clone(), password));
-        }
         let from = settings.from_address.parse::<Mailbox>().map_err(|e| format!("smtp.from_address: {e}"))?;
-        Ok(Mailer { transport: builder.build(), from, settings: settings.clone() })
+        Ok(Mailer { connector: Connector::new(settings)?, from, settings: settings.clone() })
     }
 
-    /// The mailer for the installed settings, built once and reused (its pool with it).
-    pub fn installed() -> Result<Arc<Mailer>, String> {
-        static CACHE: Mutex<Option<Arc<Mailer>>> = Mutex::new(None);
-        let settings = crate::settings::installed();
-        let mut cache = CACHE.lock().map_err(|_| "mailer cache poisoned".to_string())?;
-        if let Some(mailer) = cache.as_ref().filter(|m| m.settings == *settings) {
-            return Ok(mailer.clone());
-        }
-        let mailer = Arc::new(Mailer::new(&settings)?);
-        *cache = Some(mailer.clone());
-        Ok(mailer)
-    }
-
-    /// One try: the whole SMTP exchange under the send timeout (lettre's own covers connect only).
-    async fn send(&self, message: Message) -> Result<(), TryError> {
+    /// One try over the sender's connection (opened first when there is none). The whole
+    /// exchange, connecting included, runs under the send timeout; after any error or timeout
+    /// the connection is dropped, so the next message starts on a clean one.
+    async fn send(&self, slot: &mut Option<AsyncSmtpConnection>, message: &Message) -> Result<(), TryError> {
         let limit = Duration::from_secs(self.settings.send_timeout_seconds);
-        match tokio::time::timeout(limit, self.transport.send(message)).await {
+        let bytes = message.formatted();
+        let attempt = async {
+            let connection = match slot {
+                Some(connection) => connection,
+                None => slot.insert(self.connector.open().await?),
+            };
+            connection.send(message.envelope(), &bytes).await.map(|_| ()).map_err(TryError::from_smtp)
+        };
+        let result = match tokio::time::timeout(limit, attempt).await {
             Err(_) => Err(TryError::Transient(format!("no answer within {} seconds", limit.as_secs()))),
-            Ok(Err(e)) if e.is_permanent() => Err(TryError::Permanent(e.to_string())),
-            Ok(Err(e)) => Err(TryError::Transient(e.to_string())),
-            Ok(Ok(_)) => Ok(()),
+            Ok(result) => result,
+        };
+        if result.is_err() {
+            *slot = None;
         }
+        result
     }
 }
 
@@ -84,6 +71,16 @@ enum TryError {
     Transient(String),
     /// The server refused the message for good (5xx), or it cannot be built.
     Permanent(String),
+}
+
+impl TryError {
+    fn from_smtp(error: lettre::transport::smtp::Error) -> TryError {
+        if error.is_permanent() {
+            TryError::Permanent(error.to_string())
+        } else {
+            TryError::Transient(error.to_string())
+        }
+    }
 }
 
 /// What one drain did.
@@ -96,59 +93,75 @@ pub struct DrainOutcome {
     pub uncertain: u64,
 }
 
-/// Sends every due email, batch after batch, until none is due.
+impl DrainOutcome {
+    fn add(&mut self, other: DrainOutcome) {
+        self.sent += other.sent;
+        self.retrying += other.retrying;
+        self.failed += other.failed;
+        self.uncertain += other.uncertain;
+    }
+}
+
+/// Sends every due email until none is due: `concurrency` senders run side by side, each
+/// claiming a small batch, sending it over its own connection and recording the batch.
 pub async fn drain(db: &Db, mailer: &Mailer, clock: &dyn Clock) -> Result<DrainOutcome, db::Error> {
     let mut outcome = DrainOutcome::default();
     let mut tx = db.begin().await?;
     outcome.uncertain = store::expire_leases(&mut tx, clock.now().micros()).await?;
     tx.commit().await?;
-    let concurrency = mailer.settings.concurrency.max(1);
-    let batch = concurrency * CLAIM_BATCH_PER_SENDER;
-    let rounds = u64::try_from(CLAIM_BATCH_PER_SENDER).unwrap_or(4) + 1;
+    let senders: Vec<_> = (0..mailer.settings.concurrency.max(1)).map(|_| sender(db, mailer, clock)).collect();
+    let mut first_error = None;
+    for result in join_all(senders).await {
+        match result {
+            Ok(done) => outcome.add(done),
+            Err(error) => first_error = first_error.or(Some(error)),
+        }
+    }
+    match first_error {
+        Some(error) => Err(error),
+        None => Ok(outcome),
+    }
+}
+
+/// One sender: claim, send, record, until nothing is due. The claim commits before the first
+/// message goes out; the batch's outcome is written after the last one.
+async fn sender(db: &Db, mailer: &Mailer, clock: &dyn Clock) -> Result<DrainOutcome, db::Error> {
+    let mut outcome = DrainOutcome::default();
+    let mut connection = mailer.connector.take_idle().await;
+    let rounds = u64::try_from(CLAIM_BATCH_PER_SENDER).unwrap_or(16) + 1;
     let lease_seconds = i64::try_from(mailer.settings.send_timeout_seconds.saturating_mul(rounds)).unwrap_or(600) + 30;
+    let limit = i64::try_from(CLAIM_BATCH_PER_SENDER).unwrap_or(16);
     loop {
         let now = clock.now();
         let token = db::random_token(12);
         let mut tx = db.begin().await?;
-        let limit = i64::try_from(batch).unwrap_or(32);
-        let claimed =
-            store::claim_due(&mut tx, now.micros(), now.plus_seconds(lease_seconds).micros(), &token, limit).await?;
-        let ids: Vec<i64> = claimed.iter().map(|c| c.email_id).collect();
-        let attachments = store::attachments_of(&mut tx, &ids).await?;
+        let lease_until = now.plus_seconds(lease_seconds).micros();
+        let claimed = store::claim_due(&mut tx, now.micros(), lease_until, &token, limit).await?;
+        let attachments =
+            if claimed.is_empty() { Vec::new() } else { store::attachments_held(&mut tx, &token).await? };
         tx.commit().await?;
         if claimed.is_empty() {
-            return Ok(outcome);
+            break;
         }
-        let results = send_all(mailer, claimed, attachments, concurrency, now).await;
-        record_results(db, &token, results, clock.now(), &mut outcome).await?;
-    }
-}
-
-async fn send_all(
-    mailer: &Mailer,
-    claimed: Vec<ClaimedEmail>,
-    attachments: Vec<AttachmentRow>,
-    concurrency: usize,
-    now: Timestamp,
-) -> Vec<(ClaimedEmail, Result<(), TryError>)> {
-    let semaphore = Arc::new(tokio::sync::Semaphore::new(concurrency));
-    let mut sends = Vec::with_capacity(claimed.len());
-    for email in claimed {
-        let files: Vec<&AttachmentRow> = attachments.iter().filter(|a| a.email_id == email.email_id).collect();
-        let message = build_message(&mailer.from, &email, &files, now);
-        let semaphore = semaphore.clone();
-        sends.push(async move {
-            let result = match message {
+        let mut sent = Vec::with_capacity(claimed.len());
+        let mut failures = Vec::new();
+        for email in claimed {
+            let files: Vec<&AttachmentRow> = attachments.iter().filter(|a| a.email_id == email.email_id).collect();
+            let result = match build_message(&mailer.from, &email, &files, now) {
                 Err(error) => Err(TryError::Permanent(error)),
-                Ok(message) => match semaphore.acquire().await {
-                    Ok(_permit) => mailer.send(message).await,
-                    Err(_) => Err(TryError::Transient("sender stopped".into())),
-                },
+                Ok(message) => mailer.send(&mut connection, &message).await,
             };
-            (email, result)
-        });
+            match result {
+                Ok(()) => sent.push(email.email_id),
+                Err(error) => failures.push((email, error)),
+            }
+        }
+        record_results(db, &token, &sent, failures, clock.now(), &mut outcome).await?;
     }
-    join_all(sends).await
+    if let Some(connection) = connection {
+        mailer.connector.give_back(connection);
+    }
+    Ok(outcome)
 }
 
 /// Runs the futures together on this task (they borrow the mailer) and keeps their order.
@@ -171,35 +184,29 @@ async fn join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
     outputs.into_iter().flatten().collect()
 }
 
+/// One transaction per batch: every sent email in one update, each failure on its own row.
 async fn record_results(
     db: &Db,
     token: &str,
-    results: Vec<(ClaimedEmail, Result<(), TryError>)>,
+    sent: &[i64],
+    failures: Vec<(ClaimedEmail, TryError)>,
     now: Timestamp,
     outcome: &mut DrainOutcome,
 ) -> Result<(), db::Error> {
     let mut tx = db.begin().await?;
-    for (email, result) in results {
-        match result {
-            Ok(()) => {
-                if store::mark_sent(&mut tx, email.email_id, token, now.micros()).await? {
-                    outcome.sent += 1;
-                }
-            }
-            Err(error) => {
-                let (permanent, text) = match error {
-                    TryError::Permanent(text) => (true, text),
-                    TryError::Transient(text) => (false, text),
-                };
-                let give_up = permanent || email.attempts >= email.max_attempts;
-                let status = if give_up { "failed" } else { "queued" };
-                let next = now.plus_seconds(db::jobs::backoff_seconds(email.attempts)).micros();
-                let text: String = text.chars().take(2_000).collect();
-                tracing::warn!(email_id = email.email_id, error = %text, status, "email send failed");
-                store::mark_try_failed(&mut tx, email.email_id, token, status, next, &text, now.micros()).await?;
-                if give_up { outcome.failed += 1 } else { outcome.retrying += 1 }
-            }
-        }
+    outcome.sent += store::mark_sent(&mut tx, sent, token, now.micros()).await?;
+    for (email, error) in failures {
+        let (permanent, text) = match error {
+            TryError::Permanent(text) => (true, text),
+            TryError::Transient(text) => (false, text),
+        };
+        let give_up = permanent || email.attempts >= email.max_attempts;
+        let status = if give_up { "failed" } else { "queued" };
+        let next = now.plus_seconds(db::jobs::backoff_seconds(email.attempts)).micros();
+        let text: String = text.chars().take(2_000).collect();
+        tracing::warn!(email_id = email.email_id, error = %text, status, "email send failed");
+        store::mark_try_failed(&mut tx, email.email_id, token, status, next, &text, now.micros()).await?;
+        if give_up { outcome.failed += 1 } else { outcome.retrying += 1 }
     }
     tx.commit().await
 }
@@ -255,16 +262,18 @@ fn build_message(
     message.map_err(|e| format!("message: {e}"))
 }
 
-/// The drain job's handler: drains with the installed settings, then schedules itself again
-/// for the earliest email waiting on a back-off (under the other of two keys, because a running
-/// job holds its own key).
-pub async fn run_drain_job(db: Db, job: db::jobs::ClaimedJob, clock: Arc<dyn Clock>) -> Result<(), String> {
-    let mailer = match Mailer::installed() {
-        Ok(mailer) => mailer,
-        Err(reason) => {
-            tracing::warn!(%reason, "outbound email stays queued: SMTP is not configured");
-            return Ok(());
-        }
+/// The drain job's handler: drains with the mailer built from the configuration, then schedules
+/// itself again for the earliest email waiting on a back-off (under the other of two keys, because
+/// a running job holds its own key). Without a mailer (no `smtp.host`) emails stay queued.
+pub async fn run_drain_job(
+    db: Db,
+    job: db::jobs::ClaimedJob,
+    mailer: Option<Arc<Mailer>>,
+    clock: Arc<dyn Clock>,
+) -> Result<(), String> {
+    let Some(mailer) = mailer else {
+        tracing::warn!("outbound email stays queued: SMTP is not configured (smtp.host)");
+        return Ok(());
     };
     let outcome = drain(&db, &mailer, clock.as_ref()).await.map_err(|e| e.to_string())?;
     tracing::info!(sent = outcome.sent, retrying = outcome.retrying, failed = outcome.failed, "outbound email drained");
@@ -282,9 +291,18 @@ pub async fn run_drain_job(db: Db, job: db::jobs::ClaimedJob, clock: Arc<dyn Clo
 
 const RETRY_KEY: &str = "correspondence.drain.retry";
 
-/// Registers the module's job handlers with the worker.
-pub fn register_jobs(registry: &mut db::jobs::Registry, clock: Arc<dyn Clock>) {
+/// Registers the module's job handlers with the worker. The mailer is built here, once, from the
+/// `[smtp]` settings the caller passes, and shared by every drain (with its idle connections).
+pub fn register_jobs(registry: &mut db::jobs::Registry, smtp: &SmtpSettings, clock: Arc<dyn Clock>) {
+    let mailer = match Mailer::new(smtp) {
+        Ok(mailer) => Some(Arc::new(mailer)),
+        Err(reason) => {
+            tracing::warn!(%reason, "outbound email will stay queued");
+            None
+        }
+    };
     let drain_clock = clock.clone();
-    registry.register(crate::ops::DRAIN_JOB, move |db, job| run_drain_job(db, job, drain_clock.clone()));
+    registry
+        .register(crate::ops::DRAIN_JOB, move |db, job| run_drain_job(db, job, mailer.clone(), drain_clock.clone()));
     registry.register(crate::ops::CASE_REPLY_JOB, move |db, job| crate::ops::run_case_reply_job(db, job, clock.now()));
 }

@@ -158,33 +158,34 @@ pub async fn claim_due(tx: &mut Tx, now: i64, lease_until: i64, token: &str, lim
     db::fetch_all!(tx, ClaimedEmail, db::sqlx::AssertSqlSafe(sql), token, lease_until, now, limit)
 }
 
-pub async fn attachments_of(tx: &mut Tx, email_ids: &[i64]) -> Result<Vec<AttachmentRow>> {
-    let mut rows = Vec::new();
-    for id in email_ids {
-        let mut found = db::fetch_all!(
-            &mut *tx,
-            AttachmentRow,
-            "select email_id, file_name, content_type, content from outbound_email_attachment
-             where email_id = $1 order by attachment_id",
-            *id
-        )?;
-        rows.append(&mut found);
-    }
-    Ok(rows)
+/// The attachments of every email the lease `token` holds, in one query.
+pub async fn attachments_held(tx: &mut Tx, token: &str) -> Result<Vec<AttachmentRow>> {
+    db::fetch_all!(
+        tx,
+        AttachmentRow,
+        "select a.email_id, a.file_name, a.content_type, a.content
+         from outbound_email_attachment a join outbound_email e on e.email_id = a.email_id
+         where e.lease_token = $1 and e.status = 'sending'
+         order by a.email_id, a.attachment_id",
+        token
+    )
 }
 
-/// Marks a claimed email sent; false when this worker no longer holds it.
-pub async fn mark_sent(tx: &mut Tx, email_id: i64, token: &str, now: i64) -> Result<bool> {
-    let rows = db::execute!(
-        tx,
+/// Marks claimed emails sent in one statement; returns how many this lease still held (an email
+/// whose lease was taken from this worker is left alone).
+pub async fn mark_sent(tx: &mut Tx, email_ids: &[i64], token: &str, now: i64) -> Result<u64> {
+    if email_ids.is_empty() {
+        return Ok(0);
+    }
+    // The ids are integers formatted here, never text from outside.
+    let ids: Vec<String> = email_ids.iter().map(i64::to_string).collect();
+    let sql = format!(
         "update outbound_email set status = 'sent', sent_at = $1, updated_at = $1, lease_token = null,
                 lease_until = null, last_error = null
-         where email_id = $2 and lease_token = $3 and status = 'sending'",
-        now,
-        email_id,
-        token
-    )?;
-    Ok(rows == 1)
+         where lease_token = $2 and status = 'sending' and email_id in ({})",
+        ids.join(", ")
+    );
+    db::execute!(tx, db::sqlx::AssertSqlSafe(sql), now, token)
 }
 
 /// Records a failed try: `queued` again at `next_attempt_at`, or `failed` for good.

@@ -342,6 +342,10 @@ pub struct Deposit {
     pub deposit_number: String,
     pub tenders: Vec<TenderTotal>,
     pub over_short_minor: i64,
+    /// Payments counted into one of the deposit's drawers but reversed before the deposit: in
+    /// the drawer's bag, not in the deposit; the clerk takes them out and returns them. The bag
+    /// holds the deposit's drawer money plus these.
+    pub pulled: Vec<TenderTotal>,
 }
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -410,11 +414,17 @@ pub async fn get_deposit(tx: &mut Tx, deposit_id: i64) -> Result<Deposit, Paymen
         .map(|(tender, count, total_minor)| TenderTotal { tender, count, total_minor })
         .collect::<Vec<_>>();
     let payments: i64 = tenders.iter().map(|t| t.total_minor).sum();
+    let pulled = store_more::deposit_pulled_items(tx, deposit_id)
+        .await?
+        .into_iter()
+        .map(|(tender, count, total_minor)| TenderTotal { tender, count, total_minor })
+        .collect();
     Ok(Deposit {
         deposit_number: deposit_number(deposit_id),
         over_short_minor: deposit.total_minor - payments,
         deposit,
         tenders,
+        pulled,
     })
 }
 

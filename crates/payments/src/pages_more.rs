@@ -328,7 +328,16 @@ async fn make_deposit(State(state): State<AppState>, user: CurrentUser) -> Resul
     match ops_money::make_deposit(&mut tx, &user.actor(), Currency::USD, now).await {
         Ok(deposit) => {
             tx.commit().await?;
-            let flash = format!("Deposit {} of {}", deposit.deposit_number, money(deposit.deposit.total_minor, "USD"));
+            let mut flash =
+                format!("Deposit {} of {}", deposit.deposit_number, money(deposit.deposit.total_minor, "USD"));
+            if !deposit.pulled.is_empty() {
+                let count: i64 = deposit.pulled.iter().map(|t| t.count).sum();
+                let total: i64 = deposit.pulled.iter().map(|t| t.total_minor).sum();
+                flash.push_str(&format!(
+                    ". Take out of the drawer bags {count} reversed payment(s) of {}: they are not deposited.",
+                    money(total, "USD")
+                ));
+            }
             Ok(show_deposits(&state, &user, Some(flash), None).await?.into_response())
         }
         Err(error) => {

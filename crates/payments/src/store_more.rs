@@ -231,6 +231,23 @@ pub async fn deposit_lines(tx: &mut Tx, deposit_id: i64) -> Result<Vec<(String, 
     )
 }
 
+/// Payments counted into a drawer of this deposit but reversed after the drawer closed and before
+/// the deposit: their money is in the drawer's bag, not in the deposit, and goes back to the
+/// customer. By tender: (tender, count, total).
+pub async fn deposit_pulled_items(tx: &mut Tx, deposit_id: i64) -> Result<Vec<(String, i64, i64)>> {
+    db::fetch_all!(
+        tx,
+        (String, i64, i64),
+        "select p.tender, count(*), cast(sum(p.amount_minor) as bigint) from payment p
+         join cash_drawer d on d.drawer_id = p.drawer_id
+         join payment_reversal r on r.payment_id = p.payment_id
+         where d.bank_deposit_id = $1 and p.bank_deposit_id is null and p.status = 'reversed'
+           and r.reversed_at > d.closed_at
+         group by p.tender order by p.tender",
+        deposit_id
+    )
+}
+
 /// A payment file as imported.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PaymentFileRow {

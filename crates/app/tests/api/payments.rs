@@ -426,3 +426,70 @@ async fn a_drawer_close_posts_over_short_and_a_deposit_takes_it_to_the_bank() ->
     app.stop().await;
     Ok(())
 }
+
+/// The sum of the lines on one general-ledger account.
+async fn ledger_sum(app: &TestApp, code: &'static str) -> Result<i64, Error> {
+    let mut tx = app.db.read().await?;
+    Ok(db::scalar!(
+        &mut tx,
+        Option<i64>,
+        "select cast(sum(l.amount_minor) as bigint) from journal_line l join ledger_account a using (ledger_account_id)
+         where a.code = $1",
+        code
+    )?
+    .unwrap_or(0))
+}
+
+#[tokio::test]
+async fn a_drawer_payment_reversed_before_the_deposit_is_not_deposited_and_is_named_for_the_clerk() -> TestResult {
+    let app = spawn_app().await;
+    let cashier = app.user_with_token("cora", Role::Cashier).await?;
+    let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
+    let (account_id, _) = new_account(&app, &cashier, false).await?;
+    let (_, drawer) = post(&app, &cashier, "/api/v1/drawers", &json!({"float": "50.00"})).await?;
+    let drawer_id = drawer["drawer_id"].as_i64().ok_or("no drawer")?;
+    let mut ids = Vec::new();
+    for body in [
+        json!({"account_id": account_id, "amount": "30.00", "tender": "cash"}),
+        json!({"account_id": account_id, "amount": "20.00", "tender": "check", "check_number": "88"}),
+        json!({"account_id": account_id, "amount": "15.00", "tender": "cash"}),
+    ] {
+        let (status, taken) = post(&app, &cashier, "/api/v1/payments", &body).await?;
+        assert_eq!(status, StatusCode::CREATED, "{taken}");
+        ids.push(taken["payment"]["payment_id"].as_i64().ok_or("no payment id")?);
+    }
+    // Keyed in error while the drawer is open: the cash goes back at once, so it is not counted.
+    let (status, _) =
+        post(&app, &clerk, "/api/v1/reversals", &json!({"payment_id": ids[2], "reason": "error"})).await?;
+    assert_eq!(status, StatusCode::CREATED);
+    let close = format!("/api/v1/drawers/{drawer_id}/close");
+    let (_, closed) =
+        post(&app, &cashier, &close, &json!({"counted_cash": "80.00", "counted_checks": "20.00"})).await?;
+    assert_eq!(closed["over_short_minor"], 0, "{closed}");
+    // The check was counted into the bag; the payment is reversed before the bag goes to the bank.
+    app.clock.advance_seconds(600);
+    let (status, _) =
+        post(&app, &clerk, "/api/v1/reversals", &json!({"payment_id": ids[1], "reason": "error"})).await?;
+    assert_eq!(status, StatusCode::CREATED);
+
+    let (status, deposit) = post(&app, &cashier, "/api/v1/bank-deposits", &json!({})).await?;
+    assert_eq!(status, StatusCode::CREATED, "{deposit}");
+    assert_eq!(deposit["deposit"]["total_minor"], 3_000, "only the payment that stands goes to the bank");
+    assert_eq!(deposit["tenders"], json!([{"tender": "cash", "count": 1, "total_minor": 3_000}]));
+    assert_eq!(deposit["pulled"], json!([{"tender": "check", "count": 1, "total_minor": 2_000}]));
+    let in_bag = 8_000 + 2_000 - 5_000;
+    let pulled = deposit["pulled"][0]["total_minor"].as_i64().ok_or("no pulled total")?;
+    assert_eq!(
+        deposit["deposit"]["total_minor"].as_i64().map(|t| t + pulled),
+        Some(in_bag),
+        "the bag is accounted for"
+    );
+    assert_eq!(ledger_sum(&app, "1010").await?, 0, "undeposited funds hold nothing more");
+    assert_eq!(ledger_sum(&app, "1000").await?, 3_000, "cash in the bank is the deposit");
+    let id = deposit["deposit"]["bank_deposit_id"].as_i64().ok_or("no deposit id")?;
+    let again: Value =
+        app.api.get(app.url(&format!("/api/v1/bank-deposits/{id}"))).bearer_auth(&cashier).send().await?.json().await?;
+    assert_eq!(again["pulled"], deposit["pulled"], "the deposit says the same later");
+    app.stop().await;
+    Ok(())
+}

@@ -1,4 +1,5 @@
-// The cashier console: tender keys 1-5 name the tender as they are typed, a refused payment's
+// The cashier console: an account found by name, phone or address is picked from a list with
+// the arrow keys, tender keys 1-5 name the tender as they are typed, a refused payment's
 // form is swapped in (htmx leaves 4xx answers alone by default), and after each post the cursor
 // goes back to the account box. Also the receipt's Print button. Safe to load more than once.
 (function () {
@@ -58,6 +59,58 @@
 
   document.addEventListener("click", function (event) {
     if (event.target && event.target.hasAttribute && event.target.hasAttribute("data-print")) window.print();
+    var option = event.target && event.target.closest && event.target.closest("#cashier-picks li[data-account]");
+    if (option) pick(option);
+  });
+
+  // The pick list found by name, phone or address: Down from the account box enters it, Up and
+  // Down move, Enter takes the account (its number fills the box and its panel loads), Escape
+  // goes back to the box.
+  function options() {
+    return Array.prototype.slice.call(document.querySelectorAll("#cashier-picks li[data-account]"));
+  }
+
+  function choose(option) {
+    options().forEach(function (li) {
+      li.setAttribute("aria-selected", li === option ? "true" : "false");
+      li.classList.toggle("current", li === option);
+    });
+    option.focus();
+  }
+
+  function pick(option) {
+    var account = document.getElementById("cashier-account");
+    if (!account) return;
+    account.value = option.dataset.account;
+    // The box loads its panel on typing or on this event; a blur does not reload the list.
+    if (window.htmx) window.htmx.trigger(account, "cashier-pick");
+    var amount = document.getElementById("cashier-amount");
+    if (amount) amount.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var target = event.target;
+    if (!target) return;
+    var list = options();
+    if (target.id === "cashier-account" && event.key === "ArrowDown" && list.length) {
+      event.preventDefault();
+      choose(list[0]);
+      return;
+    }
+    var at = list.indexOf(target);
+    if (at < 0) return;
+    if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      var next = event.key === "ArrowDown" ? Math.min(at + 1, list.length - 1) : at - 1;
+      if (next < 0) document.getElementById("cashier-account").focus();
+      else choose(list[next]);
+    } else if (event.key === "Enter") {
+      event.preventDefault();
+      pick(target);
+    } else if (event.key === "Escape") {
+      event.preventDefault();
+      document.getElementById("cashier-account").focus();
+    }
   });
 
   function ready() {

@@ -1,5 +1,6 @@
 //! HTML handlers for the cashier console (built for speed: keyboard only, Enter posts, the form
-//! resets with focus in the account box) and the printable receipt.
+//! resets with focus in the account box; the account is found by number, or picked from a short
+//! list found by customer name, phone or address) and the printable receipt.
 
 use crate::PaymentError;
 use crate::api::PaymentBody;
@@ -72,16 +73,85 @@ async fn account_view(tx: &mut Tx, facts: &AccountFacts) -> Result<AccountView, 
     })
 }
 
+/// The account a payment is posted to: by its number (with the check digit) only, so a payment
+/// never lands on a guess.
 async fn find_account(tx: &mut Tx, text: &str) -> Result<AccountFacts, PaymentError> {
     let number = customers::model::AccountNumber::parse(text).map_err(|_| PaymentError::AccountUnknown)?;
     store::account_facts_by_number(tx, number.as_str()).await?.ok_or(PaymentError::AccountUnknown)
+}
+
+/// The most customers searched, and accounts offered, for one lookup by name, phone or address.
+const PICK_CUSTOMERS: i64 = 8;
+const PICK_ACCOUNTS: usize = 10;
+
+/// One account offered in the pick list.
+pub(crate) struct Choice {
+    account_number: String,
+    customer_name: String,
+    phone: String,
+    address: String,
+    status: String,
+}
+
+/// What the account box found: an account by its number, or the accounts of the customers whose
+/// name, phone or address matches (customers' search), to pick from.
+enum Lookup {
+    Account(AccountFacts),
+    Choices(Vec<Choice>),
+}
+
+async fn lookup(tx: &mut Tx, text: &str) -> Result<Lookup, PaymentError> {
+    match find_account(tx, text).await {
+        Ok(facts) => return Ok(Lookup::Account(facts)),
+        Err(PaymentError::Db(e)) => return Err(PaymentError::Db(e)),
+        Err(_) => {}
+    }
+    let mut choices = Vec::new();
+    'hits: for hit in customers::search::find(tx, text, PICK_CUSTOMERS).await? {
+        for account in customers::store::accounts_of(tx, hit.customer_id).await? {
+            if choices.len() == PICK_ACCOUNTS {
+                break 'hits;
+            }
+            choices.push(Choice {
+                account_number: account.account_number,
+                customer_name: hit.display_name.clone(),
+                phone: hit.phone.clone().unwrap_or_default(),
+                address: hit.address.clone().unwrap_or_default(),
+                status: account.status,
+            });
+        }
+    }
+    if choices.is_empty() {
+        return Err(PaymentError::AccountUnknown);
+    }
+    Ok(Lookup::Choices(choices))
 }
 
 #[derive(Template)]
 #[template(path = "payments/account_panel.html")]
 struct AccountPanel {
     account: Option<AccountView>,
+    choices: Vec<Choice>,
     error: Option<String>,
+}
+
+impl AccountPanel {
+    fn empty() -> AccountPanel {
+        AccountPanel { account: None, choices: Vec::new(), error: None }
+    }
+
+    /// The panel for what was typed: the account, the pick list, or what is wrong.
+    async fn of(tx: &mut Tx, text: Option<String>) -> Result<AccountPanel, PaymentError> {
+        let Some(text) = text else { return Ok(AccountPanel::empty()) };
+        Ok(match lookup(tx, &text).await {
+            Ok(Lookup::Account(facts)) => {
+                AccountPanel { account: Some(account_view(tx, &facts).await?), ..Self::empty() }
+            }
+            Ok(Lookup::Choices(choices)) => AccountPanel { choices, ..Self::empty() },
+            Err(PaymentError::Db(e)) => return Err(PaymentError::Db(e)),
+            Err(e) => AccountPanel { error: Some(web::field_message(&e)), ..Self::empty() },
+        })
+    }
 }
 
 #[derive(Template)]
@@ -144,12 +214,9 @@ async fn build_form(
     receipt: Option<PaymentRow>,
 ) -> Result<CashierForm, PageError> {
     let drawer = ops::my_open_drawer(tx, &user.actor()).await?;
-    let panel = match (&receipt, some(&form.account)) {
-        (None, Some(text)) => match find_account(tx, &text).await {
-            Ok(facts) => AccountPanel { account: Some(account_view(tx, &facts).await?), error: None },
-            Err(e) => AccountPanel { account: None, error: Some(web::field_message(&e)) },
-        },
-        _ => AccountPanel { account: None, error: None },
+    let panel = match receipt {
+        None => AccountPanel::of(tx, some(&form.account)).await?,
+        Some(_) => AccountPanel::empty(),
     };
     Ok(CashierForm {
         csrf: user.csrf_token().to_string(),
@@ -180,19 +247,14 @@ struct AccountQuery {
     account: String,
 }
 
-/// The account panel htmx loads as the cashier leaves the account box.
+/// The account panel htmx loads as the cashier types in the account box: the account for a
+/// number, or a pick list for a name, phone or service address.
 async fn account_panel(
     State(state): State<AppState>,
     Query(q): Query<AccountQuery>,
 ) -> Result<Html<String>, PageError> {
     let mut tx = state.db.read().await?;
-    let panel = match some(&q.account) {
-        None => AccountPanel { account: None, error: None },
-        Some(text) => match find_account(&mut tx, &text).await {
-            Ok(facts) => AccountPanel { account: Some(account_view(&mut tx, &facts).await?), error: None },
-            Err(e) => AccountPanel { account: None, error: Some(web::field_message(&e)) },
-        },
-    };
+    let panel = AccountPanel::of(&mut tx, some(&q.account)).await?;
     tx.rollback().await?;
     render(&panel)
 }

@@ -493,3 +493,80 @@ async fn a_drawer_payment_reversed_before_the_deposit_is_not_deposited_and_is_na
     app.stop().await;
     Ok(())
 }
+
+/// A customer with a phone, an address and `accounts` accounts; yields their numbers.
+async fn customer_with_accounts(
+    app: &TestApp,
+    token: &str,
+    last: &str,
+    phone: &str,
+    street: &str,
+    accounts: usize,
+) -> Result<Vec<String>, Error> {
+    let body = json!({"kind": "person", "first_name": "Rosa", "last_name": last,
+        "phones": [{"label": "home", "number": phone}],
+        "addresses": [{"line1": street, "city": "Springfield", "region": "IL", "postal_code": "62701"}]});
+    let created: Value =
+        app.api.post(app.url("/api/v1/customers")).bearer_auth(token).json(&body).send().await?.json().await?;
+    let customer_id = created["customer"]["customer_id"].as_i64().ok_or("no customer id")?;
+    let mut numbers = Vec::new();
+    for _ in 0..accounts {
+        let (status, account) = post(app, token, "/api/v1/accounts", &json!({"customer_id": customer_id})).await?;
+        assert_eq!(status, StatusCode::CREATED, "{account}");
+        numbers.push(account["account_number"].as_str().ok_or("no number")?.to_string());
+    }
+    Ok(numbers)
+}
+
+#[tokio::test]
+async fn the_cashier_finds_an_account_by_name_phone_or_address_and_picks_from_a_short_list() -> TestResult {
+    let app = spawn_app().await;
+    let cashier = app.user_with_token("cora", Role::Cashier).await?;
+    let marsh = customer_with_accounts(&app, &cashier, "Marsh", "(555) 201-4477", "12 Elm St", 2).await?;
+    let quill = customer_with_accounts(&app, &cashier, "Quill", "(555) 909-1200", "40 Birch Road", 1).await?;
+    let browser = app.browser();
+    app.sign_in(&browser, "cora").await?;
+    let panel = |text: &str| {
+        let url = app.url(&format!("/cashier/account?account={}", text.replace(' ', "+")));
+        let browser = browser.clone();
+        async move { browser.get(url).send().await?.text().await }
+    };
+
+    let by_name = panel("rosa marsh").await?;
+    assert!(by_name.contains("id=\"cashier-picks\""), "{by_name}");
+    for number in &marsh {
+        assert!(by_name.contains(&format!("data-account=\"{number}\"")), "{number} offered");
+    }
+    assert!(!by_name.contains(&quill[0]), "only the matching customer's accounts");
+    assert_eq!(by_name.matches("role=\"option\"").count(), 2);
+    let by_phone = panel("555-909-1200").await?;
+    assert!(by_phone.contains(&format!("data-account=\"{}\"", quill[0])), "{by_phone}");
+    assert_eq!(by_phone.matches("role=\"option\"").count(), 1);
+    let by_address = panel("birch road").await?;
+    assert!(by_address.contains(&format!("data-account=\"{}\"", quill[0])), "{by_address}");
+    let by_number = panel(&marsh[1]).await?;
+    assert!(by_number.contains("cashier-account-info") && !by_number.contains("cashier-picks"), "{by_number}");
+    let nothing = panel("zzyzx").await?;
+    assert!(nothing.contains("cashier-account-error") && !nothing.contains("role=\"option\""), "{nothing}");
+
+    // Posting needs the number itself: a name is never a payment's account.
+    let page = browser.get(app.url("/cashier")).send().await?.text().await?;
+    let csrf = page.split("name=\"_csrf\" value=\"").nth(1).and_then(|t| t.split('"').next()).ok_or("no csrf")?;
+    let form = [
+        ("_csrf", csrf),
+        ("account", "rosa marsh"),
+        ("amount", "10.00"),
+        ("tender", "4"),
+        ("processor_token", "tok_1"),
+        ("card_brand", "visa"),
+        ("last_four", "4242"),
+        ("channel", "phone"),
+    ];
+    let refused = browser.post(app.url("/cashier/payments")).form(&form).send().await?;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let mut tx = app.db.read().await?;
+    assert_eq!(db::scalar!(&mut tx, i64, "select count(*) from payment")?, 0);
+    drop(tx);
+    app.stop().await;
+    Ok(())
+}

@@ -19,6 +19,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Outbound email (the password is never printed).
     pub smtp: correspondence::SmtpSettings,
+    /// The IMAP mailbox polled for inbound email (the password is never printed).
+    pub imap: mailbox::imap::ImapSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -184,6 +186,7 @@ impl Config {
             return Err(ConfigError::Value { field, message: "must be greater than zero".into() });
         }
         self.smtp.validate().map_err(|(field, message)| ConfigError::Value { field, message })?;
+        self.imap.validate().map_err(|(field, message)| ConfigError::Value { field, message })?;
         Ok(())
     }
 
@@ -290,6 +293,32 @@ mod tests {
         config.storage.database_url = None;
         config.log.format = "xml".into();
         assert!(matches!(config.validate(), Err(ConfigError::Value { field: "log.format", .. })));
+    }
+
+    #[test]
+    fn the_imap_section_is_read_from_the_environment_checked_and_its_password_masked() {
+        let imap = [
+            ("CAREDESK_IMAP__HOST", "imap.example.org"),
+            ("CAREDESK_IMAP__PORT", "143"),
+            ("CAREDESK_IMAP__TLS", "starttls"),
+            ("CAREDESK_IMAP__USERNAME", "desk"),
+            ("CAREDESK_IMAP__PASSWORD", "s3cret-pw"),
+            ("CAREDESK_IMAP__POLL_INTERVAL_SECONDS", "120"),
+        ];
+        let config = Config::load(Some(Path::new("/dev/null")), env(&imap)).unwrap_or_default();
+        assert_eq!(config.imap.host, "imap.example.org");
+        assert_eq!((config.imap.port, config.imap.tls), (143, mailbox::imap::ImapTls::Starttls));
+        assert_eq!(config.imap.poll_interval_seconds, 120);
+        assert!(!format!("{config:?}").contains("s3cret-pw"), "the password is never printed");
+        let unknown = Config::load(Some(Path::new("/dev/null")), env(&[("CAREDESK_IMAP__FOLDER", "INBOX")]));
+        assert!(matches!(unknown, Err(ConfigError::Env { .. })), "unknown keys stay errors");
+        let bad_mode = Config::load(Some(Path::new("/dev/null")), env(&[("CAREDESK_IMAP__TLS", "ssl")]));
+        assert!(matches!(bad_mode, Err(ConfigError::Env { .. })), "tls is none, starttls or tls");
+        let no_user = Config::load(Some(Path::new("/dev/null")), env(&imap[..3]));
+        assert!(matches!(no_user, Err(ConfigError::Value { field: "imap.username", .. })));
+        let missing_file = [&imap[..4], &[("CAREDESK_IMAP__PASSWORD_FILE", "/nonexistent/imap-password")]].concat();
+        let missing = Config::load(Some(Path::new("/dev/null")), env(&missing_file));
+        assert!(matches!(missing, Err(ConfigError::Value { field: "imap.password_file", .. })));
     }
 
     #[test]

@@ -188,7 +188,9 @@ pub async fn spawn(config: &Config, db: Db, clock: Arc<dyn Clock>) -> std::io::R
     if config.jobs.worker {
         let mut registry = job_registry(state.settings.clone(), clock.clone());
         correspondence::outbox::register_jobs(&mut registry, &config.smtp, clock.clone());
-        tokio::spawn(run_worker(db.clone(), registry, clock, config.jobs.clone(), stop.subscribe()));
+        mailbox::imap::register_jobs(&mut registry, config.imap.clone(), clock.clone());
+        let (jobs, imap) = (config.jobs.clone(), config.imap.clone());
+        tokio::spawn(run_worker(db.clone(), registry, clock, jobs, imap, stop.subscribe()));
     }
     let server = tokio::spawn(async move {
         let service = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -207,12 +209,13 @@ async fn run_worker(
     registry: Registry,
     clock: Arc<dyn Clock>,
     jobs: crate::config::JobsConfig,
+    imap: mailbox::imap::ImapSettings,
     mut stopped: watch::Receiver<bool>,
 ) {
     let worker = format!("{}-{}", std::process::id(), db::random_token(4));
     let poll = Duration::from_millis(jobs.poll_milliseconds.max(10));
     loop {
-        if let Err(error) = crate::system::schedule_recurring(&db, clock.now()).await {
+        if let Err(error) = crate::system::schedule_recurring(&db, &imap, clock.now()).await {
             tracing::warn!(%error, "could not schedule recurring jobs");
         }
         loop {

@@ -37,8 +37,9 @@ pub fn routes() -> Routes {
         .get("/api/v1/audit", Access::Signed(P::AuditRead), audit_api)
 }
 
-/// Schedules the recurring jobs once across all nodes (a dedupe key guards each).
-pub async fn schedule_recurring(db: &Db, now: Timestamp) -> db::Result<()> {
+/// Schedules the recurring jobs once across all nodes (a dedupe key guards each); the IMAP poll
+/// only when `[imap]` names a host.
+pub async fn schedule_recurring(db: &Db, imap: &mailbox::imap::ImapSettings, now: Timestamp) -> db::Result<()> {
     let mut tx = db.begin().await?;
     let none = serde_json::json!({});
     jobs::enqueue_unique(&mut tx, PURGE_SESSIONS_JOB, PURGE_SESSIONS_JOB, &none, now.plus_seconds(PURGE_EVERY_SECONDS))
@@ -50,6 +51,7 @@ pub async fn schedule_recurring(db: &Db, now: Timestamp) -> db::Result<()> {
     jobs::enqueue_unique(&mut tx, charges::ops::LATE_FEES_JOB, charges::ops::LATE_FEES_JOB, &none, tomorrow).await?;
     let review = charges::ops::REVIEW_ARRANGEMENTS_JOB;
     jobs::enqueue_unique(&mut tx, review, review, &none, tomorrow).await?;
+    mailbox::imap::schedule_poll(&mut tx, imap, now).await?;
     tx.commit().await
 }
 

@@ -20,6 +20,8 @@ pub enum MailboxError {
     Case(#[from] cases::CaseError),
     #[error("the timeline refused the contact: {0}")]
     Contact(#[from] contacts::ContactError),
+    #[error("the acknowledgement could not be queued: {0}")]
+    Acknowledgement(#[from] correspondence::CorrespondenceError),
     #[error(transparent)]
     Db(#[from] db::Error),
 }
@@ -33,7 +35,7 @@ impl web::Problem for MailboxError {
             E::MessageNotFound => StatusCode::NOT_FOUND,
             E::NotRetryable => StatusCode::CONFLICT,
             E::StatusUnknown => StatusCode::UNPROCESSABLE_ENTITY,
-            E::Case(_) | E::Contact(_) | E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            E::Case(_) | E::Contact(_) | E::Acknowledgement(_) | E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -45,7 +47,7 @@ impl web::Problem for MailboxError {
             E::MessageNotFound => "message_not_found",
             E::NotRetryable => "message_not_retryable",
             E::StatusUnknown => "status_unknown",
-            E::Case(_) | E::Contact(_) | E::Db(_) => "internal_error",
+            E::Case(_) | E::Contact(_) | E::Acknowledgement(_) | E::Db(_) => "internal_error",
         }
     }
 

@@ -1,65 +1,27 @@
-//! IMAP polling: the `[imap]` settings and one poll of a mailbox. Unseen messages are fetched
-//! without setting \Seen (BODY.PEEK), each is stored (and processed) and committed, and only then
-//! marked \Seen — so a crash between the two fetches the message again, and the repeat is
-//! recognised by its mailbox, UIDVALIDITY and UID and not stored twice.
+//! IMAP polling: one poll of the configured mailbox, and the recurring job that runs it. Unseen
+//! messages are fetched without setting \Seen (BODY.PEEK), each is stored (and processed) and
+//! committed, and only then marked \Seen — so a crash between the two fetches the message again,
+//! and the repeat is recognised by its mailbox, UIDVALIDITY and UID and not stored twice.
+
+mod settings;
+pub(crate) mod tls;
+
+pub use settings::{ImapSettings, ImapTls};
 
 use crate::ops::{self, Source};
 use db::Db;
 use futures_util::StreamExt;
-use kernel::Timestamp;
-use serde::{Deserialize, Serialize};
+use kernel::{Clock, Timestamp};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite};
 
+/// The recurring job that polls the `[imap]` mailbox; scheduled only when a host is configured.
+pub const POLL_JOB: &str = "mailbox.poll";
 /// The most messages taken in one poll; the rest wait for the next.
 const MAX_PER_POLL: usize = 200;
 /// A poll that takes longer than this is abandoned (what was committed stays).
 const POLL_TIMEOUT_SECONDS: u64 = 300;
-
-/// The `[imap]` section. The password is never printed: `Debug` masks it and serialising leaves
-/// it out.
-#[derive(Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ImapSettings {
-    /// The IMAP server; empty means no polling.
-    pub host: String,
-    pub port: u16,
-    /// TLS from the first byte (IMAPS, usually port 993). Not built yet: see DESIGN.md.
-    pub tls: bool,
-    pub username: String,
-    #[serde(skip_serializing)]
-    pub password: String,
-    /// The mailbox polled, usually INBOX.
-    pub mailbox: String,
-    pub poll_seconds: u64,
-}
-
-impl Default for ImapSettings {
-    fn default() -> Self {
-        ImapSettings {
-            host: String::new(),
-            port: 993,
-            tls: true,
-            username: String::new(),
-            password: String::new(),
-            mailbox: "INBOX".into(),
-            poll_seconds: 60,
-        }
-    }
-}
-
-impl std::fmt::Debug for ImapSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImapSettings")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("tls", &self.tls)
-            .field("username", &self.username)
-            .field("password", &"***")
-            .field("mailbox", &self.mailbox)
-            .field("poll_seconds", &self.poll_seconds)
-            .finish()
-    }
-}
 
 /// What one poll did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -70,27 +32,96 @@ pub struct PollOutcome {
     pub stored: usize,
 }
 
-/// Polls the configured mailbox once.
+/// Polls the configured mailbox once (nothing when no host is configured).
 pub async fn poll_once(db: &Db, settings: &ImapSettings, now: Timestamp) -> Result<PollOutcome, String> {
-    if settings.host.trim().is_empty() {
+    if !settings.enabled() {
         return Ok(PollOutcome::default());
     }
-    if settings.tls {
-        return Err("IMAP over TLS is not built yet; poll a local server with tls = false".into());
-    }
-    let work = poll_plain(db, settings, now);
-    tokio::time::timeout(Duration::from_secs(POLL_TIMEOUT_SECONDS), work)
+    tokio::time::timeout(Duration::from_secs(POLL_TIMEOUT_SECONDS), connect_and_poll(db, settings, now))
         .await
         .map_err(|_| format!("the IMAP poll took longer than {POLL_TIMEOUT_SECONDS} seconds"))?
 }
 
-async fn poll_plain(db: &Db, settings: &ImapSettings, now: Timestamp) -> Result<PollOutcome, String> {
-    let address = (settings.host.as_str(), settings.port);
-    let stream = tokio::net::TcpStream::connect(address).await.map_err(|e| format!("cannot connect: {e}"))?;
-    let mut client = async_imap::Client::new(stream);
-    client.read_response().await.map_err(|e| format!("no IMAP greeting: {e}"))?;
+/// Registers the poll job's handler with the settings it polls.
+pub fn register_jobs(registry: &mut db::jobs::Registry, settings: ImapSettings, clock: Arc<dyn Clock>) {
+    let settings = Arc::new(settings);
+    registry.register(POLL_JOB, move |db, _job| {
+        let (settings, clock) = (settings.clone(), clock.clone());
+        async move {
+            let outcome = poll_once(&db, &settings, clock.now()).await?;
+            let (fetched, stored) = (outcome.fetched, outcome.stored);
+            tracing::info!(fetched, stored, mailbox = %settings.mailbox, "IMAP poll");
+            Ok(())
+        }
+    });
+}
+
+/// Queues the next poll, `poll_interval_seconds` from now, unless one is already queued (every
+/// node may call this; the dedupe key keeps one). Does nothing when polling is off.
+pub async fn schedule_poll(tx: &mut db::Tx, settings: &ImapSettings, now: Timestamp) -> db::Result<()> {
+    if !settings.enabled() {
+        return Ok(());
+    }
+    let interval = i64::try_from(settings.poll_interval_seconds).unwrap_or(i64::MAX);
+    let none = serde_json::json!({});
+    db::jobs::enqueue_unique(tx, POLL_JOB, POLL_JOB, &none, now.plus_seconds(interval)).await?;
+    Ok(())
+}
+
+async fn connect_and_poll(db: &Db, settings: &ImapSettings, now: Timestamp) -> Result<PollOutcome, String> {
+    let password = settings.password()?;
+    let (host, port) = (settings.host.trim(), settings.port);
+    let tcp =
+        tokio::net::TcpStream::connect((host, port)).await.map_err(|e| format!("cannot connect to {host}: {e}"))?;
+    let ca_file = settings.ca_file.as_deref();
+    match settings.tls {
+        ImapTls::None => {
+            let mut client = async_imap::Client::new(tcp);
+            greeting(&mut client).await?;
+            poll_session(db, settings, client, &password, now).await
+        }
+        ImapTls::Tls => {
+            let mut client = async_imap::Client::new(tls::handshake(tcp, host, ca_file).await?);
+            greeting(&mut client).await?;
+            poll_session(db, settings, client, &password, now).await
+        }
+        ImapTls::Starttls => {
+            let mut client = async_imap::Client::new(tcp);
+            greeting(&mut client).await?;
+            client
+                .run_command_and_check_ok("STARTTLS", None)
+                .await
+                .map_err(|e| format!("the server refused STARTTLS (nothing was sent in the clear): {e}"))?;
+            // The server says nothing more until the handshake, so no buffered bytes are lost.
+            let secured = tls::handshake(client.into_inner(), host, ca_file).await?;
+            poll_session(db, settings, async_imap::Client::new(secured), &password, now).await
+        }
+    }
+}
+
+async fn greeting<S>(client: &mut async_imap::Client<S>) -> Result<(), String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
+    match client.read_response().await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => Err("the server closed the connection before its IMAP greeting".into()),
+        Err(e) => Err(format!("no IMAP greeting: {e}")),
+    }
+}
+
+async fn poll_session<S>(
+    db: &Db,
+    settings: &ImapSettings,
+    client: async_imap::Client<S>,
+    password: &str,
+    now: Timestamp,
+) -> Result<PollOutcome, String>
+where
+    S: AsyncRead + AsyncWrite + Unpin + std::fmt::Debug + Send,
+{
     let mut session =
-        client.login(&settings.username, &settings.password).await.map_err(|(e, _)| format!("login refused: {e}"))?;
+        client.login(&settings.username, password).await.map_err(|(e, _)| format!("login refused: {e}"))?;
     let mailbox = session.select(&settings.mailbox).await.map_err(|e| format!("cannot select the mailbox: {e}"))?;
     let validity = mailbox.uid_validity.unwrap_or(0);
     let source = format!("imap:{}", settings.mailbox);

@@ -4,8 +4,10 @@
 //!
 //! A tour: [`model`] parses raw bytes and holds the rules (automatic-mail signs, the case number
 //! in a subject); [`sanitize`] makes HTML safe to show; [`ops`] stores, threads and retries;
-//! [`store`] all of the SQL.
+//! [`ack`] acknowledges new cases; [`imap`] polls a mailbox over plain, TLS or STARTTLS
+//! connections; [`store`] all of the SQL.
 
+pub mod ack;
 pub mod api;
 mod error;
 pub mod imap;

@@ -176,6 +176,13 @@ async fn deliver(
     } else {
         outcome.customer_id = sender;
     }
+    let opened = matches!(outcome.threaded_by, Some("new_case" | "follow_up"));
+    if opened
+        && !automatic
+        && let Some(case_id) = outcome.case_id
+    {
+        outcome.acknowledged = crate::ack::acknowledge(tx, case_id, outcome.customer_id, parsed, now).await?;
+    }
     if let Some(customer_id) = outcome.customer_id {
         outcome.contact_id = Some(log_contact(tx, &actor, customer_id, outcome.case_id, parsed, now).await?);
     }

@@ -164,6 +164,17 @@ pub async fn customer_by_email(tx: &mut Tx, address: &str) -> Result<Option<i64>
     )
 }
 
+/// Whether the customer asked not to be emailed.
+pub async fn customer_refuses_email(tx: &mut Tx, customer_id: i64) -> Result<bool> {
+    let flag = db::scalar_optional!(
+        tx,
+        i64,
+        "select cast(case when do_not_email then 1 else 0 end as bigint) from customer where customer_id = $1",
+        customer_id
+    )?;
+    Ok(flag.unwrap_or(0) != 0)
+}
+
 /// The case an earlier inbound message with this Message-ID went to.
 pub async fn case_of_inbound_id(tx: &mut Tx, message_id: &str) -> Result<Option<i64>> {
     db::scalar_optional!(
@@ -252,6 +263,8 @@ pub struct Outcome {
     pub contact_id: Option<i64>,
     pub threaded_by: Option<&'static str>,
     pub html_sanitised: Option<String>,
+    /// An acknowledgement was queued for the case this message opened.
+    pub acknowledged: bool,
 }
 
 pub async fn record_outcome(tx: &mut Tx, id: i64, o: &Outcome, now: Timestamp) -> Result<()> {
@@ -259,7 +272,8 @@ pub async fn record_outcome(tx: &mut Tx, id: i64, o: &Outcome, now: Timestamp) -
         tx,
         "update inbound_message set status = $2, error = null, attempts = attempts + 1, message_id = $3,
                 from_address = $4, from_name = $5, subject = $6, auto_flags = $7, case_id = $8, customer_id = $9,
-                contact_id = $10, threaded_by = $11, html_sanitised = $12, processed_at = $13
+                contact_id = $10, threaded_by = $11, html_sanitised = $12, processed_at = $13,
+                acknowledged = $14
          where inbound_message_id = $1",
         id,
         o.status,
@@ -273,7 +287,8 @@ pub async fn record_outcome(tx: &mut Tx, id: i64, o: &Outcome, now: Timestamp) -
         o.contact_id,
         o.threaded_by,
         o.html_sanitised.as_deref(),
-        now.micros()
+        now.micros(),
+        o.acknowledged
     )?;
     Ok(())
 }

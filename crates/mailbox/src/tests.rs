@@ -154,3 +154,25 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn no_reply_addresses_are_recognised() {
+    use crate::ack::is_no_reply_address;
+    for address in ["noreply@x.example", "no-reply@x.example", "Do_Not_Reply@x.example", "bounces+1@x.example"] {
+        assert!(is_no_reply_address(address), "{address}");
+    }
+    for address in ["maria@x.example", "nora@x.example", "reply@x.example", "notes+bill@x.example"] {
+        assert!(!is_no_reply_address(address), "{address}");
+    }
+    assert!(is_no_reply_address("MAILER-DAEMON@mx.example"));
+}
+
+#[test]
+fn the_acknowledgement_names_the_case_and_answers_the_subject() {
+    let (subject, body) = crate::ack::text("CASE-000007", "  Re: Leak\r\n in kitchen ", None);
+    assert_eq!(subject, "Re: Leak in kitchen [CASE-000007]");
+    assert!(body.starts_with("Hello,\n\nWe received your message, your reference is CASE-000007."), "{body}");
+    assert_eq!(case_number_in(&subject).as_deref(), Some("CASE-000007"), "a reply with this subject threads");
+    let (subject, _) = crate::ack::text("CASE-000008", "", Some("Ann"));
+    assert_eq!(subject, "Re: (no subject) [CASE-000008]");
+}

@@ -8,6 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{TestApp, TestResult, spawn_app};
 
+mod ack;
+mod imap;
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 async fn post_raw(app: &TestApp, token: &str, raw: &str) -> Result<Value, Error> {
@@ -297,112 +300,5 @@ async fn a_reply_to_an_email_we_sent_threads_on_its_message_id() -> TestResult {
     let reply = post_raw(&app, &mailer, &message("c@example.com", "c2@example.com", "Thanks", headers, "ok")).await?;
     assert_eq!(reply["case_id"], case_id, "{reply}");
     assert_eq!(reply["threaded_by"], "message_id");
-    Ok(())
-}
-
-/// A real Dovecot started for the test: plain IMAP on 127.0.0.1, one passwd-file user, a Maildir
-/// in a temporary directory. None (with a notice) when Dovecot is not installed.
-struct Dovecot {
-    child: std::process::Child,
-    dir: std::path::PathBuf,
-    port: u16,
-}
-
-impl Dovecot {
-    fn start() -> Option<Dovecot> {
-        let binary = ["/usr/sbin/dovecot", "/usr/bin/dovecot"].into_iter().find(|p| std::path::Path::new(p).exists());
-        let Some(binary) = binary else {
-            eprintln!("skipped: dovecot not installed (Debian package dovecot-imapd)");
-            return None;
-        };
-        let port = std::net::TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
-        let dir = std::env::temp_dir().join(format!("caredesk-dovecot-{}", db::random_token(6)));
-        for sub in ["run", "state", "home", "Maildir/new", "Maildir/cur", "Maildir/tmp"] {
-            std::fs::create_dir_all(dir.join(sub)).ok()?;
-        }
-        // Dovecot refuses to run mail processes as root: they run as the dovecot user.
-        use std::os::unix::fs::PermissionsExt;
-        for sub in ["", "home", "Maildir", "Maildir/new", "Maildir/cur", "Maildir/tmp"] {
-            std::fs::set_permissions(dir.join(sub), std::fs::Permissions::from_mode(0o777)).ok()?;
-        }
-        std::fs::write(dir.join("users"), "desk:{PLAIN}desk-password\n").ok()?;
-        let d = dir.display();
-        let conf = format!(
-            "base_dir = {d}/run\nstate_dir = {d}/state\nlog_path = {d}/dovecot.log\nprotocols = imap\n\
-             listen = 127.0.0.1\nssl = no\ndisable_plaintext_auth = no\nauth_mechanisms = plain login\n\
-             first_valid_uid = 1\nfirst_valid_gid = 1\nmail_location = maildir:{d}/Maildir\n\
-             passdb {{\n  driver = passwd-file\n  args = {d}/users\n}}\n\
-             userdb {{\n  driver = static\n  args = uid=dovecot gid=dovecot home={d}/home\n}}\n\
-             service imap-login {{\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n\
-               inet_listener imaps {{\n    port = 0\n  }}\n}}\n\
-             service anvil {{\n  chroot =\n}}\nservice imap-login {{\n  chroot =\n}}\n"
-        );
-        std::fs::write(dir.join("dovecot.conf"), conf).ok()?;
-        let child = std::process::Command::new(binary)
-            .args(["-F", "-c"])
-            .arg(dir.join("dovecot.conf"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(Dovecot { child, dir, port });
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        eprintln!("dovecot did not start: {}", std::fs::read_to_string(dir.join("dovecot.log")).unwrap_or_default());
-        None
-    }
-
-    fn deliver(&self, name: &str, raw: &str) {
-        use std::os::unix::fs::PermissionsExt;
-        let path = self.dir.join("Maildir/new").join(name);
-        std::fs::write(&path, raw).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
-    }
-}
-
-impl Drop for Dovecot {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-#[tokio::test]
-async fn an_imap_mailbox_is_polled_threaded_marked_seen_and_never_fetched_twice() -> TestResult {
-    let Some(dovecot) = Dovecot::start() else { return Ok(()) };
-    let app = spawn_app().await;
-    let agent = app.user_with_token("ana", Role::Agent1).await?;
-    let customer_id = customer_with_email(&app, &agent, "imap.user@example.org").await?;
-    dovecot.deliver("1.host", &message("imap.user@example.org", "i1@example.org", "Leak", "", "Water leak"));
-    let reply_headers = "In-Reply-To: <i1@example.org>\r\n";
-    dovecot.deliver("2.host", &message("imap.user@example.org", "i2@example.org", "Re: Leak", reply_headers, "Fixed?"));
-    let settings = mailbox::imap::ImapSettings {
-        host: "127.0.0.1".into(),
-        port: dovecot.port,
-        tls: false,
-        username: "desk".into(),
-        password: "desk-password".into(),
-        mailbox: "INBOX".into(),
-        poll_seconds: 60,
-    };
-    let now = kernel::Clock::now(app.clock.as_ref());
-    let first = mailbox::imap::poll_once(&app.db, &settings, now).await?;
-    assert_eq!((first.fetched, first.stored), (2, 2));
-    let page: Value = app.api.get(app.url("/api/v1/inbound/email")).bearer_auth(&agent).send().await?.json().await?;
-    let items = page["items"].as_array().ok_or("no items")?;
-    assert_eq!(items.len(), 2);
-    assert!(items.iter().all(|m| m["source"] == "imap:INBOX" && m["customer_id"] == customer_id), "{items:?}");
-    assert_eq!(items[0]["case_id"], items[1]["case_id"], "the reply threads onto the first message's case");
-    let second = mailbox::imap::poll_once(&app.db, &settings, now).await?;
-    assert_eq!((second.fetched, second.stored), (0, 0), "both were marked \\Seen");
-    let seen = std::fs::read_dir(dovecot.dir.join("Maildir/cur"))?
-        .filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().contains(":2,S"))
-        .count();
-    assert_eq!(seen, 2);
     Ok(())
 }

@@ -54,7 +54,9 @@
     if (m.chat_message_id) chat.seen[m.chat_message_id] = true;
     var li = document.createElement('li');
     li.className = 'chat-line ' + m.sender;
-    var who = m.sender === 'visitor' ? chat.session.visitor_name : (m.sender === 'agent' ? 'You' : 'System');
+    var who = m.sender === 'visitor' ? chat.session.visitor_name
+      : m.sender === 'agent' ? (m.sender_name || 'Agent')
+      : m.sender === 'note' ? 'Note for agents' : 'System';
     var strong = document.createElement('strong');
     strong.textContent = who + ': ';
     li.appendChild(strong);
@@ -115,6 +117,12 @@
       var now = Date.now();
       if (now - lastTyping > 3000) { lastTyping = now; send({ type: 'typing', chat_session_id: id }); }
     });
+    chat.panel.querySelector('.chat-transfer-form').addEventListener('submit', function (e) {
+      e.preventDefault();
+      var data = new FormData(e.target);
+      var to = parseInt(data.get('to_user_id'), 10);
+      send({ type: 'transfer', chat_session_id: id, to_user_id: to > 0 ? to : null, note: data.get('note') || '' });
+    });
     chat.panel.querySelector('.chat-end-form').addEventListener('submit', function (e) {
       e.preventDefault();
       var data = new FormData(e.target);
@@ -130,17 +138,30 @@
     });
   }
 
-  function closeChat(frame) {
+  function dropChat(frame) {
     var chat = chats[frame.chat_session_id];
-    if (!chat) return;
+    if (!chat) return null;
     chat.tab.remove();
     chat.panel.remove();
     delete chats[frame.chat_session_id];
+    var rest = Object.keys(chats);
+    select(rest.length ? rest[0] : null);
+    return chat;
+  }
+
+  function closeChat(frame) {
+    var chat = dropChat(frame);
+    if (!chat) return;
     var saved = frame.contact_id ? 'transcript saved as contact ' + frame.contact_id : 'no customer known, transcript kept on the chat';
     if (frame.case_id) saved += '; follow-up case opened';
     statusEl.textContent = 'Chat with ' + chat.session.visitor_name + ' ended: ' + saved + '.';
-    var rest = Object.keys(chats);
-    select(rest.length ? rest[0] : null);
+  }
+
+  function transferred(frame) {
+    var chat = dropChat(frame);
+    if (!chat) return;
+    statusEl.textContent = 'Chat with ' + chat.session.visitor_name + ' transferred to ' +
+      (frame.to_name || 'the queue') + '.';
   }
 
   function onFrame(frame) {
@@ -158,6 +179,7 @@
         break;
       case 'visitor_back': if (chat) addLine(chat, { sender: 'system', body: 'The visitor reconnected.' }); break;
       case 'ended': closeChat(frame); break;
+      case 'transferred': transferred(frame); break;
       case 'error': statusEl.textContent = frame.message; break;
     }
   }

@@ -3,7 +3,7 @@
 
 use crate::hub::Hub;
 use crate::model::{CallEvent, CallEventInput, Extension};
-use crate::ops::{self, EndedChat, LiveSettings, SettingsChange};
+use crate::ops::{self, EndedChat, LiveSettings, SettingsChange, Transfer, Transferred};
 use crate::store::{self, CallRow, ExtensionRow, MessageRow, SessionRow};
 use crate::{LiveError, telephony};
 use axum::Extension as Ext;
@@ -20,9 +20,10 @@ pub const SECRET_HEADER: &str = "x-telephony-secret";
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(list_chats, get_chat, telephony_event, list_extensions, set_extension, get_settings, put_settings),
+    paths(list_chats, get_chat, transfer_chat, telephony_event, list_extensions, set_extension, get_settings,
+        put_settings),
     components(schemas(SessionRow, MessageRow, ChatPage, Transcript, CallEventBody, CallEventAnswer, CallRow,
-        ExtensionRow, ExtensionBody, LiveSettings, SettingsBody, EndedChat)),
+        ExtensionRow, ExtensionBody, LiveSettings, SettingsBody, EndedChat, TransferBody, Transferred)),
     tags((name = "live", description = "Live chat sessions and transcripts, the telephony webhook, staff \
         extensions. The chat widget is served at /chat/widget.js: embed it with \
         <script src=\"https://desk.example.org/chat/widget.js\" data-caredesk async></script>; it talks to \
@@ -37,6 +38,7 @@ pub fn routes() -> Routes {
     Routes::new()
         .get("/api/v1/chats", work, list_chats)
         .get("/api/v1/chats/{chat_session_id}", work, get_chat)
+        .post("/api/v1/chats/{chat_session_id}/transfer", work, transfer_chat)
         .post("/api/v1/telephony/events", Access::PublicApi, telephony_event)
         .get("/api/v1/telephony/extensions", manage, list_extensions)
         .put("/api/v1/telephony/extensions/{user_id}", manage, set_extension)
@@ -106,6 +108,46 @@ async fn get_chat(State(state): State<AppState>, Path(id): Path<i64>) -> Result<
     let session = store::find_session(&mut tx, id).await?.ok_or(LiveError::ChatNotFound)?;
     let messages = store::messages(&mut tx, id).await?;
     Ok(axum::Json(Transcript { session, messages }))
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({ "to_user_id": 7, "note": "Wants a payment plan; account checked." }))]
+pub struct TransferBody {
+    /// The agent to hand the chat to; absent or null puts it back in the queue.
+    pub to_user_id: Option<i64>,
+    /// For the next agent only (the visitor never sees it); at most 500 characters.
+    pub note: Option<String>,
+}
+
+/// Hands a chat the caller is working to another agent who answers chats, or back to the
+/// queue. The visitor is told who answers now; the transcript records the transfer and the note
+/// (the note as a line for agents only).
+#[utoipa::path(
+    post,
+    path = "/api/v1/chats/{chat_session_id}/transfer",
+    tag = "live",
+    request_body = TransferBody,
+    security(("bearer" = ["chat.work"]), ("session" = ["chat.work"])),
+    params(("chat_session_id" = i64, Path)),
+    responses(
+        (status = 200, body = Transferred),
+        (status = 403, body = web::ProblemDocument, description = "another agent holds the chat"),
+        (status = 404, body = web::ProblemDocument),
+        (status = 409, body = web::ProblemDocument, description = "the chat is waiting or has ended"),
+        (status = 422, body = web::ProblemDocument),
+    ),
+)]
+async fn transfer_chat(
+    State(state): State<AppState>,
+    Ext(hub): Ext<Hub>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Json(body): Json<TransferBody>,
+) -> Result<axum::Json<Transferred>, ApiError> {
+    let transfer = Transfer::parse(body.to_user_id, body.note.as_deref())?;
+    let writer = hub.start(&state.db).await?;
+    let ctx = crate::ws::Ctx { state, hub, writer };
+    Ok(axum::Json(crate::console::transfer_chat(&ctx, &user, id, transfer).await?))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]

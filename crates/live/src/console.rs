@@ -2,12 +2,12 @@
 //! chats the agent already works (after a reload or a node restart, with their transcripts);
 //! then it takes chats, relays messages and typing, and ends chats into contacts and cases.
 
-use crate::hub::Outgoing;
-use crate::ops::{self, EndChat};
+use crate::hub::{Hub, Outgoing};
+use crate::ops::{self, EndChat, Transfer, Transferred};
 use crate::store::{self, SessionRow};
-use crate::ws::{Ctx, error_frame, message_frames, next_text, send};
+use crate::ws::{Ctx, error_frame, forward, message_frames, next_text, send};
 use crate::{LiveError, model::MessageBody};
-use axum::extract::ws::{Message, WebSocket};
+use axum::extract::ws::WebSocket;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use web::CurrentUser;
@@ -26,6 +26,14 @@ enum AgentFrame {
     },
     Typing {
         chat_session_id: i64,
+    },
+    /// Hand the chat to another agent, or back to the queue when `to_user_id` is none.
+    Transfer {
+        chat_session_id: i64,
+        #[serde(default)]
+        to_user_id: Option<i64>,
+        #[serde(default)]
+        note: Option<String>,
     },
     End {
         chat_session_id: i64,
@@ -46,6 +54,7 @@ impl AgentFrame {
             AgentFrame::Take { chat_session_id } => *chat_session_id,
             AgentFrame::Message { chat_session_id, .. }
             | AgentFrame::Typing { chat_session_id }
+            | AgentFrame::Transfer { chat_session_id, .. }
             | AgentFrame::End { chat_session_id, .. } => Some(*chat_session_id),
         }
     }
@@ -69,7 +78,7 @@ pub(crate) async fn run_agent(mut socket: WebSocket, ctx: Ctx, user: CurrentUser
         tokio::select! {
             out = rx.recv() => {
                 let Some(text) = out else { break };
-                if socket.send(Message::Text(text.into())).await.is_err() {
+                if !forward(&mut socket, text, &mut rx, false).await {
                     break;
                 }
             }
@@ -135,6 +144,10 @@ async fn agent_frame(ctx: &Ctx, user: &CurrentUser, frame: AgentFrame) -> Result
             }
             Ok(())
         }
+        AgentFrame::Transfer { chat_session_id, to_user_id, note } => {
+            let transfer = Transfer::parse(to_user_id, note.as_deref())?;
+            transfer_chat(ctx, user, chat_session_id, transfer).await.map(|_| ())
+        }
         AgentFrame::End { chat_session_id, reason_code, disposition_code, needs_follow_up, customer_id } => {
             let end =
                 EndChat::parse(reason_code.as_deref(), disposition_code.as_deref(), needs_follow_up, customer_id)?;
@@ -165,7 +178,76 @@ async fn take(ctx: &Ctx, user: &CurrentUser, chat_session_id: Option<i64>) -> Re
     ctx.hub.set_owner(id, agent);
     ctx.hub.to_agent(agent, &assigned_frame(&session, &messages));
     ctx.hub.to_visitor(id, &json!({ "type": "agent", "chat_session_id": id, "agent_name": user.display_name }));
+    // The visitor's socket may be on another node: this line carries the news there too.
+    system_line(ctx, id, format!("You are now talking with {}.", user.display_name), now).await;
     Ok(())
+}
+
+/// Writes a line the visitor sees and the transcript keeps; other nodes relay it.
+async fn system_line(ctx: &Ctx, id: i64, body: String, now: kernel::Timestamp) {
+    let line =
+        Outgoing { session_id: id, sender: "system", sender_user_id: None, sender_name: String::new(), body, at: now };
+    let _ = ctx.writer.send(line).await;
+}
+
+/// Opens a chat on an agent's consoles on this node, with its whole transcript (notes included).
+pub(crate) async fn send_assigned(hub: &Hub, db: &db::Db, id: i64, agent: i64) -> Result<(), LiveError> {
+    let mut tx = db.read().await?;
+    let session = store::find_session(&mut tx, id).await?.ok_or(LiveError::ChatNotFound)?;
+    let messages = store::messages(&mut tx, id).await?;
+    tx.rollback().await?;
+    hub.to_agent(agent, &assigned_frame(&session, &messages));
+    Ok(())
+}
+
+/// Transfers a chat (the console's button and the API): the old agent's tab closes, the new
+/// agent's console opens it (here, or on another node through the relay) or it rejoins the
+/// queue, the visitor is told who answers now, and the transcript keeps both the visitor's line
+/// and the note for agents.
+pub(crate) async fn transfer_chat(
+    ctx: &Ctx,
+    user: &CurrentUser,
+    id: i64,
+    transfer: Transfer,
+) -> Result<Transferred, LiveError> {
+    let now = ctx.state.clock.now();
+    let mut tx = ctx.state.db.begin().await?;
+    let done = match ops::transfer_chat(&mut tx, &user.actor(), id, transfer, now).await {
+        Ok(done) => done,
+        Err(error) => {
+            tx.rollback().await?;
+            return Err(error);
+        }
+    };
+    tx.commit().await?;
+    ctx.hub.clear_owner(id);
+    let frame = json!({ "type": "transferred", "chat_session_id": id, "to_name": done.to_name });
+    ctx.hub.to_agent(done.from_user_id, &frame);
+    match done.to_user_id {
+        Some(to) => {
+            let frame = json!({ "type": "agent", "chat_session_id": id, "agent_name": done.to_name });
+            ctx.hub.to_visitor(id, &frame);
+            if ctx.hub.agent_here(to) {
+                ctx.hub.set_owner(id, to);
+                send_assigned(&ctx.hub, &ctx.state.db, id, to).await?;
+            }
+        }
+        None => {
+            let position = ctx.hub.enqueue(id, &done.session.visitor_name, done.session.created_at);
+            ctx.hub.to_visitor(id, &json!({ "type": "queue", "chat_session_id": id, "position": position }));
+        }
+    }
+    system_line(ctx, id, done.visitor_line(), now).await;
+    let note = Outgoing {
+        session_id: id,
+        sender: "note",
+        sender_user_id: Some(done.from_user_id),
+        sender_name: done.from_name.clone(),
+        body: done.note_line(),
+        at: now,
+    };
+    let _ = ctx.writer.send(note).await;
+    Ok(done)
 }
 
 async fn end_chat(ctx: &Ctx, user: &CurrentUser, id: i64, end: EndChat) -> Result<(), LiveError> {
@@ -189,5 +271,6 @@ async fn end_chat(ctx: &Ctx, user: &CurrentUser, id: i64, end: EndChat) -> Resul
     });
     ctx.hub.to_agent(user.user_id.get(), &frame);
     ctx.hub.to_visitor(id, &json!({ "type": "ended", "chat_session_id": id }));
+    system_line(ctx, id, "The chat has ended.".into(), now).await;
     Ok(())
 }

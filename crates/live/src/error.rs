@@ -24,6 +24,14 @@ pub enum LiveError {
     ChatEnded,
     #[error("this chat was already taken")]
     ChatAlreadyTaken,
+    #[error("this chat is still waiting; take it first")]
+    ChatNotActive,
+    #[error("must be a staff user who answers chats")]
+    TransferTargetInvalid,
+    #[error("this chat is already yours; pick another agent or the queue")]
+    TransferToSelf,
+    #[error("a note holds at most 500 characters")]
+    NoteInvalid,
     #[error("no chat is waiting")]
     QueueEmpty,
     #[error("this chat cannot be resumed; start a new one")]
@@ -73,9 +81,12 @@ impl Problem for LiveError {
             E::ChatNotFound | E::UserNotFound | E::CustomerNotFound => StatusCode::NOT_FOUND,
             // Not a 5xx: the web layer reports every server error as an internal one.
             E::ChatNotYours | E::OriginRefused | E::TelephonyNotConfigured => StatusCode::FORBIDDEN,
-            E::ChatEnded | E::ChatAlreadyTaken | E::CallEventOutOfOrder | E::ExtensionTaken | E::QueueEmpty => {
-                StatusCode::CONFLICT
-            }
+            E::ChatEnded
+            | E::ChatAlreadyTaken
+            | E::ChatNotActive
+            | E::CallEventOutOfOrder
+            | E::ExtensionTaken
+            | E::QueueEmpty => StatusCode::CONFLICT,
             E::TooManyChats => StatusCode::TOO_MANY_REQUESTS,
             E::TelephonySecretInvalid | E::ResumeTokenUnknown => StatusCode::UNAUTHORIZED,
             E::Contact(e) => e.status(),
@@ -98,6 +109,10 @@ impl Problem for LiveError {
             E::ChatEnded => "chat_ended",
             E::ChatAlreadyTaken => "chat_already_taken",
             E::QueueEmpty => "queue_empty",
+            E::ChatNotActive => "chat_not_active",
+            E::TransferTargetInvalid => "transfer_target_invalid",
+            E::TransferToSelf => "transfer_to_self",
+            E::NoteInvalid => "note_invalid",
             E::ResumeTokenUnknown => "resume_token_unknown",
             E::OriginRefused => "origin_refused",
             E::TooManyChats => "too_many_chats",
@@ -135,6 +150,8 @@ impl Problem for LiveError {
             E::LimitInvalid => Some("visitor_chats_per_minute"),
             E::SecretTooShort => Some("telephony_secret"),
             E::CustomerNotFound => Some("customer_id"),
+            E::TransferTargetInvalid | E::TransferToSelf => Some("to_user_id"),
+            E::NoteInvalid => Some("note"),
             E::Contact(e) => e.field(),
             E::Case(e) => e.field(),
             _ => None,

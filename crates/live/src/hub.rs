@@ -4,6 +4,7 @@
 //! connections, so a node restart loses no transcript — clients reconnect and are re-sent it.
 
 use crate::model::Queue;
+use crate::relay::Relay;
 use crate::store;
 use kernel::Timestamp;
 use serde_json::{Value, json};
@@ -32,7 +33,7 @@ pub struct Conn {
 /// A chat message on its way to the database and then to both sides.
 pub struct Outgoing {
     pub session_id: i64,
-    /// visitor, agent or system
+    /// visitor, agent, system, or note (between agents only, never shown to the visitor)
     pub sender: &'static str,
     pub sender_user_id: Option<i64>,
     pub sender_name: String,
@@ -103,9 +104,10 @@ impl Hub {
                     }
                     state.queue_dirty = true;
                 }
+                let relay = Relay::start(db).await?;
                 let (sender, receiver) = mpsc::channel(8_192);
-                tokio::spawn(write_messages(self.downgrade(), db.clone(), receiver));
-                tokio::spawn(tick_positions(self.downgrade()));
+                tokio::spawn(write_messages(self.downgrade(), db.clone(), receiver, relay));
+                tokio::spawn(tick_positions(self.downgrade(), db.clone()));
                 Ok::<_, db::Error>(sender)
             })
             .await?;
@@ -207,8 +209,11 @@ impl Hub {
 
     /// Sends a frame to a session's visitor, if connected here.
     pub fn to_visitor(&self, session_id: i64, frame: &Value) {
+        self.to_visitor_text(session_id, frame.to_string());
+    }
+
+    pub fn to_visitor_text(&self, session_id: i64, text: String) {
         let mut state = self.lock();
-        let text = frame.to_string();
         if let Some(conn) = state.visitors.get(&session_id)
             && conn.tx.try_send(text).is_err()
         {
@@ -218,10 +223,18 @@ impl Hub {
 
     /// Sends a frame to every console of one agent connected here.
     pub fn to_agent(&self, user_id: i64, frame: &Value) {
-        let text = frame.to_string();
+        self.to_agent_text(user_id, &frame.to_string());
+    }
+
+    pub fn to_agent_text(&self, user_id: i64, text: &str) {
         if let Some(conns) = self.lock().agents.get_mut(&user_id) {
-            conns.retain(|c| c.tx.try_send(text.clone()).is_ok());
+            conns.retain(|c| c.tx.try_send(text.to_string()).is_ok());
         }
+    }
+
+    /// Whether a console of this agent is open on this node.
+    pub fn agent_here(&self, user_id: i64) -> bool {
+        self.lock().agents.get(&user_id).is_some_and(|conns| !conns.is_empty())
     }
 
     /// Sends a screen-pop event to every open page of one user; false when none listens here.
@@ -235,21 +248,42 @@ impl Hub {
         !conns.is_empty()
     }
 
-    /// Delivers a stored message to the visitor and the agent working the session.
-    fn deliver(&self, message: &Outgoing, message_id: i64) {
-        let frame = json!({
-            "type": "message",
-            "chat_session_id": message.session_id,
-            "chat_message_id": message_id,
-            "sender": message.sender,
-            "sender_name": message.sender_name,
-            "body": message.body,
-            "sent_at": message.at.micros(),
-        });
-        self.to_visitor(message.session_id, &frame);
-        if let Some(agent) = self.owner_of(message.session_id) {
-            self.to_agent(agent, &frame);
+    /// Delivers a stored message to the visitor (unless it is a note between agents) and the
+    /// agent working the session, as far as they are connected here.
+    fn deliver(&self, m: &Outgoing, message_id: i64) {
+        let frame = message_frame(m.session_id, message_id, m.sender, &m.sender_name, &m.body, m.at.micros());
+        let text = frame.to_string();
+        if let Some(agent) = self.owner_of(m.session_id) {
+            self.to_agent_text(agent, &text);
         }
+        if m.sender != "note" {
+            self.to_visitor_text(m.session_id, text);
+        }
+    }
+
+    /// Brings the queue in line with the database when other nodes started, took or ended
+    /// chats (the count or the newest waiting id differs from this node's).
+    async fn sync_queue(&self, db: &db::Db) -> Result<(), db::Error> {
+        let mut tx = db.read().await?;
+        let (count, newest) = store::waiting_summary(&mut tx).await?;
+        let same = {
+            let state = self.lock();
+            let ids = state.queue.ids();
+            i64::try_from(ids.len()).ok() == Some(count) && ids.last().copied().unwrap_or(0) == newest
+        };
+        if same {
+            return tx.rollback().await;
+        }
+        let waiting = store::waiting_sessions(&mut tx).await?;
+        tx.rollback().await?;
+        let mut state = self.lock();
+        state.waiting_info =
+            waiting.iter().map(|s| (s.chat_session_id, (s.visitor_name.clone(), s.created_at))).collect();
+        state.queue.replace(waiting.iter().map(|s| s.chat_session_id).collect());
+        let State { sent_position, queue, .. } = &mut *state;
+        sent_position.retain(|id, _| queue.ids().binary_search(id).is_ok());
+        state.queue_dirty = true;
+        Ok(())
     }
 
     /// The queue as agents see it: the first few waiting visitors and the total.
@@ -295,53 +329,99 @@ impl Hub {
     }
 }
 
-async fn tick_positions(hub: WeakHub) {
+async fn tick_positions(hub: WeakHub, db: db::Db) {
     let mut interval = tokio::time::interval(POSITION_TICK);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         interval.tick().await;
         let Some(hub) = hub.upgrade() else {
             return;
         };
+        if let Err(error) = hub.sync_queue(&db).await {
+            tracing::warn!(%error, "could not compare the chat queue with the database");
+        }
         hub.send_positions();
     }
 }
 
-/// Persists messages in batches (one commit for all that arrived meanwhile), then delivers each.
-/// A message is never shown to anyone before it is stored.
-async fn write_messages(hub: WeakHub, db: db::Db, mut receiver: mpsc::Receiver<Outgoing>) {
+/// A chat message as both sides receive it.
+pub(crate) fn message_frame(
+    session_id: i64,
+    message_id: i64,
+    sender: &str,
+    sender_name: &str,
+    body: &str,
+    sent_at: i64,
+) -> Value {
+    json!({
+        "type": "message",
+        "chat_session_id": session_id,
+        "chat_message_id": message_id,
+        "sender": sender,
+        "sender_name": sender_name,
+        "body": body,
+        "sent_at": sent_at,
+    })
+}
+
+/// Persists messages in batches (one commit for all that arrived meanwhile), then delivers each;
+/// between batches it relays what other nodes wrote. A message is never shown to anyone before
+/// it is stored.
+async fn write_messages(hub: WeakHub, db: db::Db, mut receiver: mpsc::Receiver<Outgoing>, mut relay: Relay) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
-    while receiver.recv_many(&mut batch, WRITE_BATCH).await > 0 {
-        let stored = store_batch(&db, &batch).await;
-        let Some(hub) = hub.upgrade() else {
-            return;
-        };
-        match stored {
-            Ok(ids) => {
-                for (message, id) in batch.iter().zip(ids) {
-                    hub.deliver(message, id);
+    loop {
+        tokio::select! {
+            biased;
+            received = receiver.recv_many(&mut batch, WRITE_BATCH) => {
+                if received == 0 {
+                    return;
                 }
-            }
-            Err(error) => {
-                tracing::error!(%error, count = batch.len(), "chat messages could not be stored");
-                let message = "the message was not sent; try again";
-                let frame = json!({ "type": "error", "code": "internal_error", "message": message });
-                for message in &batch {
-                    hub.to_visitor(message.session_id, &frame);
-                    if let Some(agent) = hub.owner_of(message.session_id) {
-                        hub.to_agent(agent, &frame);
+                let stored = store_batch(&db, &batch, &relay).await;
+                let Some(hub) = hub.upgrade() else {
+                    return;
+                };
+                match stored {
+                    Ok(ids) => {
+                        relay.written(&ids);
+                        for (message, id) in batch.iter().zip(ids) {
+                            hub.deliver(message, id);
+                        }
                     }
+                    Err(error) => refuse_batch(&hub, &batch, &error),
                 }
+                batch.clear();
+            }
+            () = relay.woken() => {
+                let Some(hub) = hub.upgrade() else {
+                    return;
+                };
+                relay.poll(&hub, &db).await;
             }
         }
-        batch.clear();
     }
 }
 
-async fn store_batch(db: &db::Db, batch: &[Outgoing]) -> Result<Vec<i64>, db::Error> {
+fn refuse_batch(hub: &Hub, batch: &[Outgoing], error: &db::Error) {
+    tracing::error!(%error, count = batch.len(), "chat messages could not be stored");
+    let message = "the message was not sent; try again";
+    let frame = json!({ "type": "error", "code": "internal_error", "message": message });
+    for message in batch {
+        hub.to_visitor(message.session_id, &frame);
+        if let Some(agent) = hub.owner_of(message.session_id) {
+            hub.to_agent(agent, &frame);
+        }
+    }
+}
+
+async fn store_batch(db: &db::Db, batch: &[Outgoing], relay: &Relay) -> Result<Vec<i64>, db::Error> {
     let mut tx = db.begin().await?;
+    store::lock_message_writers(&mut tx).await?;
     let mut ids = Vec::with_capacity(batch.len());
     for m in batch {
         ids.push(store::insert_message(&mut tx, m.session_id, m.sender, m.sender_user_id, &m.body, m.at).await?);
+    }
+    if let Some(channel) = relay.channel() {
+        store::notify_nodes(&mut tx, channel, relay.node()).await?;
     }
     tx.commit().await?;
     Ok(ids)

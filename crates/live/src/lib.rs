@@ -5,7 +5,8 @@
 //! A tour: [`model`] parses input and holds the chat and call state machines and the queue;
 //! [`ops`] the chat operations (start, take, end into a contact and a case) and settings;
 //! [`telephony`] call events, screen-pops and extensions; [`store`] all of the SQL; [`hub`] the
-//! in-memory switchboard of one node's connections and the message writer; [`ws`] and
+//! in-memory switchboard of one node's connections and the message writer; [`relay`] delivery
+//! across nodes sharing one database; [`ws`] and
 //! [`console`] the visitor's and the agent's WebSocket loops; [`api`] the JSON handlers;
 //! [`pages`] the console and settings pages, the widget script and the event stream.
 
@@ -16,6 +17,7 @@ pub mod hub;
 pub mod model;
 pub mod ops;
 pub mod pages;
+mod relay;
 pub mod store;
 pub mod telephony;
 mod ws;

@@ -314,6 +314,13 @@ impl Queue {
         self.waiting.insert(at, session_id);
     }
 
+    /// The queue as the database has it (ids in start order), after other nodes changed it.
+    pub fn replace(&mut self, mut waiting: Vec<i64>) {
+        waiting.sort_unstable();
+        waiting.dedup();
+        self.waiting = waiting;
+    }
+
     pub fn remove(&mut self, session_id: i64) -> bool {
         let before = self.waiting.len();
         self.waiting.retain(|id| *id != session_id);

@@ -55,7 +55,7 @@ pub async fn start_chat(
 pub async fn resume_chat(tx: &mut Tx, token: &str) -> Result<(SessionRow, Vec<MessageRow>), LiveError> {
     let session =
         store::find_session_by_token(tx, &db::sha256_hex(token.trim())).await?.ok_or(LiveError::ResumeTokenUnknown)?;
-    let messages = store::messages(tx, session.chat_session_id).await?;
+    let messages = store::visitor_messages(tx, session.chat_session_id).await?;
     Ok((session, messages))
 }
 
@@ -71,6 +71,108 @@ pub async fn take_chat(tx: &mut Tx, actor: &Actor, session_id: i64, now: Timesta
     }
     record(tx, actor, "chat.taken", "chat_session", session_id.to_string(), json!({}), now).await?;
     store::find_session(tx, session_id).await?.ok_or(LiveError::ChatNotFound)
+}
+
+/// The longest note an agent may hand over with a transfer.
+pub const MAX_TRANSFER_NOTE_CHARS: usize = 500;
+
+/// Where a chat goes: another agent, or back to the queue; with a note for whoever answers next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transfer {
+    pub to_user_id: Option<i64>,
+    pub note: String,
+}
+
+impl Transfer {
+    pub fn parse(to_user_id: Option<i64>, note: Option<&str>) -> Result<Transfer, LiveError> {
+        let note = note.unwrap_or_default().trim();
+        if note.chars().count() > MAX_TRANSFER_NOTE_CHARS
+            || note.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            return Err(LiveError::NoteInvalid);
+        }
+        if to_user_id.is_some_and(|id| id <= 0) {
+            return Err(LiveError::TransferTargetInvalid);
+        }
+        Ok(Transfer { to_user_id, note: note.to_string() })
+    }
+}
+
+/// What a transfer did, for the hub to tell everyone concerned.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Transferred {
+    pub session: SessionRow,
+    pub from_user_id: i64,
+    pub from_name: String,
+    /// The agent now holding the chat; none when it went back to the queue.
+    pub to_user_id: Option<i64>,
+    pub to_name: Option<String>,
+    pub note: String,
+}
+
+impl Transferred {
+    /// The line the visitor sees (and the transcript keeps).
+    pub fn visitor_line(&self) -> String {
+        match &self.to_name {
+            Some(name) => format!("You are now talking with {name}."),
+            None => "You are back in the queue; the next free agent will answer.".to_string(),
+        }
+    }
+
+    /// The internal line for agents only: who handed the chat to whom, and the note.
+    pub fn note_line(&self) -> String {
+        let to = self.to_name.as_deref().unwrap_or("the queue");
+        match self.note.is_empty() {
+            true => format!("{} transferred the chat to {to}.", self.from_name),
+            false => format!("{} transferred the chat to {to}: {}", self.from_name, self.note),
+        }
+    }
+}
+
+/// Hands an active chat from the agent working it to another agent who may answer chats, or
+/// back to the queue. Only the agent holding the chat may transfer it.
+pub async fn transfer_chat(
+    tx: &mut Tx,
+    actor: &Actor,
+    session_id: i64,
+    transfer: Transfer,
+    now: Timestamp,
+) -> Result<Transferred, LiveError> {
+    let from = actor.user_id().ok_or(LiveError::UserNotFound)?.get();
+    let session = store::find_session(tx, session_id).await?.ok_or(LiveError::ChatNotFound)?;
+    match ChatStatus::parse(&session.status) {
+        Some(ChatStatus::Ended) => return Err(LiveError::ChatEnded),
+        Some(ChatStatus::Waiting) => return Err(LiveError::ChatNotActive),
+        _ if session.agent_user_id != Some(from) => return Err(LiveError::ChatNotYours),
+        _ => {}
+    }
+    let from_name = store::staff_by_id(tx, from).await?.map(|s| s.display_name).unwrap_or_default();
+    let to_name = match transfer.to_user_id {
+        Some(to) if to == from => return Err(LiveError::TransferToSelf),
+        Some(to) => {
+            let staff = store::staff_by_id(tx, to).await?.ok_or(LiveError::TransferTargetInvalid)?;
+            let may_chat = kernel::Role::parse(&staff.role).is_some_and(|r| r.permits(kernel::Permission::ChatWork));
+            if !may_chat || !store::staff_is_enabled(tx, to).await? {
+                return Err(LiveError::TransferTargetInvalid);
+            }
+            Some(staff.display_name)
+        }
+        None => None,
+    };
+    if store::reassign_session(tx, session_id, transfer.to_user_id).await? == 0 {
+        return Err(LiveError::ChatNotActive);
+    }
+    let detail = json!({ "from_user_id": from, "to_user_id": transfer.to_user_id, "note": transfer.note });
+    record(tx, actor, "chat.transferred", "chat_session", session_id.to_string(), detail, now).await?;
+    let session = store::find_session(tx, session_id).await?.ok_or(LiveError::ChatNotFound)?;
+    Ok(Transferred {
+        session,
+        from_user_id: from,
+        from_name,
+        to_user_id: transfer.to_user_id,
+        to_name,
+        note: transfer.note,
+    })
 }
 
 /// A waiting chat whose visitor left before anyone answered: ended without a contact (nothing
@@ -239,6 +341,7 @@ pub fn transcript(session: &SessionRow, messages: &[MessageRow]) -> String {
         let who = match m.sender.as_str() {
             "visitor" => session.visitor_name.as_str(),
             "agent" => "Agent",
+            "note" => "Note for agents",
             _ => "System",
         };
         text.push_str(&format!("[{clock}] {who}: {}\n", m.body));

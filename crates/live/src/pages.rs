@@ -65,6 +65,8 @@ struct ConsolePage {
     chrome: Chrome,
     reasons: Vec<contacts::store::ReasonCodeRow>,
     dispositions: Vec<contacts::store::DispositionRow>,
+    /// Colleagues a chat can be transferred to.
+    agents: Vec<store::StaffRow>,
 }
 
 async fn console_page(
@@ -75,9 +77,16 @@ async fn console_page(
     let mut tx = state.db.read().await?;
     let reasons = contacts::ops::reason_codes(&mut tx).await?.into_iter().filter(|r| r.active).collect();
     let dispositions = contacts::ops::dispositions(&mut tx).await?.into_iter().filter(|d| d.active).collect();
+    let me = user.user_id.get();
+    let agents = store::active_staff(&mut tx)
+        .await?
+        .into_iter()
+        .filter(|s| s.user_id != me)
+        .filter(|s| kernel::Role::parse(&s.role).is_some_and(|r| r.permits(Permission::ChatWork)))
+        .collect();
     tx.rollback().await?;
     let chrome = Chrome::new("Chat", Some(&user), "/chat", partial);
-    render(&ConsolePage { chrome, reasons, dispositions })
+    render(&ConsolePage { chrome, reasons, dispositions, agents })
 }
 
 #[derive(Template)]

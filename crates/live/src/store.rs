@@ -353,3 +353,115 @@ pub async fn put_setting(tx: &mut Tx, name: &str, value: &str, now: Timestamp) -
     )?;
     Ok(())
 }
+
+/// Hands an active session to another agent (`Some`) or puts it back in the queue (`None`);
+/// 0 rows when it was not active.
+pub async fn reassign_session(tx: &mut Tx, id: i64, agent_user_id: Option<i64>) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update chat_session set agent_user_id = $2, status = case when $2 is null then 'waiting' else 'active' end
+         where chat_session_id = $1 and status = 'active'",
+        id,
+        agent_user_id
+    )
+}
+
+/// Staff users who may answer chats (by role), for the console's transfer list.
+pub async fn active_staff(tx: &mut Tx) -> Result<Vec<StaffRow>> {
+    db::fetch_all!(
+        tx,
+        StaffRow,
+        "select user_id, username, display_name, role from staff_user where not disabled order by display_name"
+    )
+}
+
+/// A transcript as the visitor sees it: internal notes between agents left out.
+pub async fn visitor_messages(tx: &mut Tx, session_id: i64) -> Result<Vec<MessageRow>> {
+    db::fetch_all!(
+        tx,
+        MessageRow,
+        "select chat_message_id, chat_session_id, sender, sender_user_id, body, sent_at from chat_message
+         where chat_session_id = $1 and sender <> 'note' order by chat_message_id",
+        session_id
+    )
+}
+
+/// A chat message written by any node, with what another node needs to deliver it: the
+/// session's state now and the names to show.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RelayedRow {
+    pub chat_message_id: i64,
+    pub chat_session_id: i64,
+    pub sender: String,
+    pub body: String,
+    pub sent_at: i64,
+    pub sender_name: String,
+    pub status: String,
+    pub agent_user_id: Option<i64>,
+    pub agent_name: String,
+}
+
+/// The newest chat message id (0 when none); where a node starts relaying.
+pub async fn last_message_id(tx: &mut Tx) -> Result<i64> {
+    db::scalar!(tx, i64, "select cast(coalesce(max(chat_message_id), 0) as bigint) from chat_message")
+}
+
+/// Chat messages after `after_id`, oldest first. Ids are committed in order (one writer on
+/// SQLite; an advisory lock around the writers on PostgreSQL), so an id cursor misses none.
+pub async fn messages_after(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<RelayedRow>> {
+    db::fetch_all!(
+        tx,
+        RelayedRow,
+        "select m.chat_message_id, m.chat_session_id, m.sender, m.body, m.sent_at,
+                case when m.sender = 'visitor' then s.visitor_name else coalesce(u.display_name, '') end
+                  as sender_name,
+                s.status, s.agent_user_id, coalesce(a.display_name, '') as agent_name
+         from chat_message m
+           join chat_session s on s.chat_session_id = m.chat_session_id
+           left join staff_user u on u.user_id = m.sender_user_id
+           left join staff_user a on a.user_id = s.agent_user_id
+         where m.chat_message_id > $1 order by m.chat_message_id limit $2",
+        after_id,
+        limit
+    )
+}
+
+/// How many sessions wait and the newest of them: a node compares this with its own queue to
+/// notice chats started, taken or ended on other nodes.
+pub async fn waiting_summary(tx: &mut Tx) -> Result<(i64, i64)> {
+    db::fetch_one!(
+        tx,
+        (i64, i64),
+        "select cast(count(*) as bigint), cast(coalesce(max(chat_session_id), 0) as bigint)
+         from chat_session where status = 'waiting'"
+    )
+}
+
+/// Serialises the chat message writers of all nodes on PostgreSQL until the transaction ends,
+/// so message ids become visible in the order they were given.
+pub async fn lock_message_writers(tx: &mut Tx) -> Result<()> {
+    if let db::Tx::Pg(_) = tx {
+        db::execute!(tx, "select pg_advisory_xact_lock(cast(740014 as bigint))")?;
+    }
+    Ok(())
+}
+
+/// Wakes the other nodes on PostgreSQL when the transaction commits.
+pub async fn notify_nodes(tx: &mut Tx, channel: &str, node: &str) -> Result<()> {
+    if let db::Tx::Pg(_) = tx {
+        db::execute!(tx, "select pg_notify($1, $2)", channel, node)?;
+    }
+    Ok(())
+}
+
+/// The schema this PostgreSQL connection works in, to name the notification channel (several
+/// databases in schemas of one server must not wake each other).
+pub async fn current_schema(tx: &mut Tx) -> Result<String> {
+    db::scalar!(tx, String, "select cast(current_schema() as text)")
+}
+
+pub async fn staff_is_enabled(tx: &mut Tx, user_id: i64) -> Result<bool> {
+    let found =
+        db::scalar_optional!(tx, i64, "select user_id from staff_user where user_id = $1 and not disabled", user_id)?;
+    Ok(found.is_some())
+}

@@ -10,6 +10,7 @@ use axum::Extension;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::response::Response;
+use futures_util::SinkExt;
 use http::HeaderMap;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -125,6 +126,34 @@ pub(crate) async fn next_text(socket: &mut WebSocket) -> Option<String> {
     }
 }
 
+/// The most frames written out with one flush.
+const FRAMES_PER_FLUSH: usize = 64;
+
+/// Writes a frame and the frames already waiting behind it, then flushes once: a busy console
+/// gets many frames in one write instead of one system call (and one packet) each. False when
+/// the socket failed, or when `stop_on_ended` and an `ended` frame went out.
+pub(crate) async fn forward(
+    socket: &mut WebSocket,
+    first: String,
+    rx: &mut mpsc::Receiver<String>,
+    stop_on_ended: bool,
+) -> bool {
+    let mut ended = false;
+    let mut next = Some(first);
+    let mut written = 0;
+    while let Some(text) = next.take() {
+        ended |= stop_on_ended && text.contains("\"type\":\"ended\"");
+        if socket.feed(Message::Text(text.into())).await.is_err() {
+            return false;
+        }
+        written += 1;
+        if written < FRAMES_PER_FLUSH && !ended {
+            next = rx.try_recv().ok();
+        }
+    }
+    socket.flush().await.is_ok() && !ended
+}
+
 pub(crate) async fn send(socket: &mut WebSocket, frame: &Value) -> bool {
     socket.send(Message::Text(frame.to_string().into())).await.is_ok()
 }
@@ -148,8 +177,7 @@ async fn run_visitor(mut socket: WebSocket, ctx: Ctx, origin: String) {
         tokio::select! {
             out = rx.recv() => {
                 let Some(text) = out else { break };
-                let ended = text.contains("\"type\":\"ended\"");
-                if socket.send(Message::Text(text.into())).await.is_err() || ended {
+                if !forward(&mut socket, text, &mut rx, true).await {
                     break;
                 }
             }

@@ -180,7 +180,17 @@ async fn expect(socket: &mut Socket, kind: &str) -> Result<Value, Error> {
         }
         Err::<Value, Error>(format!("the socket closed before a {kind} frame").into())
     };
-    tokio::time::timeout(Duration::from_secs(2), wait).await?
+    tokio::time::timeout(Duration::from_secs(3), wait).await?
+}
+
+/// The next message frame from `sender`, skipping other frames.
+async fn expect_message(socket: &mut Socket, sender: &str) -> Result<Value, Error> {
+    loop {
+        let frame = expect(socket, "message").await?;
+        if frame["sender"] == sender {
+            return Ok(frame);
+        }
+    }
 }
 
 #[tokio::test]
@@ -219,10 +229,11 @@ async fn a_visitor_and_an_agent_chat_and_the_transcript_becomes_a_contact_and_a_
     expect(&mut maria, "agent").await?;
     assert_eq!(expect(&mut omar, "queue").await?["position"], 1, "the queue moved up");
 
+    let told = expect_message(&mut maria, "system").await?;
+    assert_eq!(told["body"], "You are now talking with Test ana.");
     send(&mut maria, json!({"type": "message", "body": "Hello, my bill is high"})).await?;
-    let heard = expect(&mut console, "message").await?;
+    let heard = expect_message(&mut console, "visitor").await?;
     assert_eq!(heard["body"], "Hello, my bill is high");
-    assert_eq!(heard["sender"], "visitor");
     send(&mut console, json!({"type": "message", "chat_session_id": session, "body": "Let me look at it."})).await?;
     let echo = expect(&mut maria, "message").await?;
     assert_eq!((echo["sender"].as_str(), echo["body"].as_str()), (Some("visitor"), Some("Hello, my bill is high")));
@@ -234,7 +245,7 @@ async fn a_visitor_and_an_agent_chat_and_the_transcript_becomes_a_contact_and_a_
     send(&mut maria, json!({"type": "resume", "token": token})).await?;
     assert_eq!(expect(&mut maria, "welcome").await?["chat_session_id"], session);
     let history = expect(&mut maria, "history").await?;
-    assert_eq!(history["messages"].as_array().map(Vec::len), Some(2));
+    assert_eq!(history["messages"].as_array().map(Vec::len), Some(3), "the greeting line and both messages");
     expect(&mut maria, "agent").await?;
 
     let end = json!({"type": "end", "chat_session_id": session, "reason_code": "billing_question",
@@ -260,7 +271,8 @@ async fn a_visitor_and_an_agent_chat_and_the_transcript_becomes_a_contact_and_a_
     let transcript: Value =
         app.api.get(app.url(&format!("/api/v1/chats/{session}"))).bearer_auth(&agent).send().await?.json().await?;
     assert_eq!(transcript["session"]["status"], "ended");
-    assert_eq!(transcript["messages"].as_array().map(Vec::len), Some(2));
+    let said = transcript["messages"].as_array().ok_or("no messages")?.iter().filter(|m| m["sender"] != "system");
+    assert_eq!(said.count(), 2);
     let waiting: Value =
         app.api.get(app.url("/api/v1/chats?status=waiting")).bearer_auth(&agent).send().await?.json().await?;
     assert_eq!(waiting["items"].as_array().map(Vec::len), Some(1), "Omar still waits");
@@ -288,6 +300,193 @@ async fn the_widget_is_served_and_other_sites_are_refused_once_origins_are_liste
     let mut request = ws_url(&app, "/chat/ws").into_client_request()?;
     request.headers_mut().insert("origin", "https://www.example.org".parse()?);
     assert!(tokio_tungstenite::connect_async(request).await.is_ok());
+    app.stop().await;
+    Ok(())
+}
+
+async fn console(base_ws: &str, token: &str) -> Result<Socket, Error> {
+    let mut request = format!("{base_ws}/chat/agent/ws").into_client_request()?;
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+    Ok(socket)
+}
+
+async fn transfer(app: &TestApp, token: &str, session: i64, body: Value) -> Result<reqwest::Response, Error> {
+    let url = app.url(&format!("/api/v1/chats/{session}/transfer"));
+    Ok(app.api.post(url).bearer_auth(token).json(&body).send().await?)
+}
+
+async fn refused(response: reqwest::Response, status: StatusCode) -> Result<Value, Error> {
+    assert_eq!(response.status(), status);
+    let problem: Value = response.json().await?;
+    Ok(problem)
+}
+
+#[tokio::test]
+async fn an_agent_transfers_a_chat_to_a_colleague_and_back_to_the_queue() -> TestResult {
+    let app = spawn_app().await;
+    let ana = app.user_with_token("ana", Role::Agent1).await?;
+    let ben = app.user_with_token("ben", Role::Agent2).await?;
+    let ben_id = user_id(&app, "ben").await?;
+    let ana_id = user_id(&app, "ana").await?;
+    let cashier = app.add_user("cash", Role::Cashier).await?;
+    let base = app.base.replacen("http://", "ws://", 1);
+
+    let mut maria = visitor(&app).await?;
+    send(&mut maria, json!({"type": "start", "name": "Maria", "email": "maria@example.org"})).await?;
+    let session = expect(&mut maria, "welcome").await?["chat_session_id"].as_i64().ok_or("no session")?;
+    let mut ana_console = console(&base, &ana).await?;
+    send(&mut ana_console, json!({"type": "take"})).await?;
+    expect(&mut ana_console, "assigned").await?;
+    let mut ben_console = console(&base, &ben).await?;
+    expect(&mut ben_console, "queue").await?;
+
+    let note = json!({"to_user_id": ana_id, "note": "x"});
+    let problem = refused(transfer(&app, &ben, session, note).await?, StatusCode::FORBIDDEN).await?;
+    assert_eq!(problem["code"], "chat_not_yours");
+    for (body, field) in [
+        (json!({"to_user_id": cashier}), "to_user_id"),
+        (json!({"to_user_id": ana_id}), "to_user_id"),
+        (json!({"to_user_id": 999_999}), "to_user_id"),
+        (json!({"to_user_id": ben_id, "note": "n".repeat(501)}), "note"),
+    ] {
+        let problem = refused(transfer(&app, &ana, session, body).await?, StatusCode::UNPROCESSABLE_ENTITY).await?;
+        assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+    }
+
+    let body = json!({"to_user_id": ben_id, "note": "Wants a payment plan; account checked."});
+    let response = transfer(&app, &ana, session, body).await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let moved: Value = response.json().await?;
+    assert_eq!(moved["session"]["agent_user_id"], ben_id);
+    assert_eq!(expect(&mut ana_console, "transferred").await?["to_name"], "Test ben");
+    let assigned = expect(&mut ben_console, "assigned").await?;
+    assert_eq!(assigned["session"]["chat_session_id"], session);
+    while expect(&mut maria, "agent").await?["agent_name"] != "Test ben" {}
+    let note = expect_message(&mut ben_console, "note").await?;
+    assert!(note["body"].as_str().unwrap_or_default().contains("Wants a payment plan"), "{note}");
+    let refused_send = json!({"type": "message", "chat_session_id": session, "body": "still here?"});
+    send(&mut ana_console, refused_send).await?;
+    let error = tokio::time::timeout(Duration::from_secs(3), ana_console.next()).await?.ok_or("closed")??;
+    assert!(error.to_text()?.contains("chat_not_yours"), "the old agent no longer holds the chat");
+
+    send(&mut ben_console, json!({"type": "message", "chat_session_id": session, "body": "Ben here."})).await?;
+    // The customer is told who answers now and hears Ben, and never sees the agents' note.
+    let mut seen = Vec::new();
+    loop {
+        let frame = expect(&mut maria, "message").await?;
+        seen.push(frame.clone());
+        if frame["body"] == "Ben here." {
+            break;
+        }
+    }
+    assert!(seen.iter().any(|f| f["body"] == "You are now talking with Test ben."), "{seen:?}");
+    assert!(seen.iter().all(|f| f["sender"] != "note"), "{seen:?}");
+
+    let back = json!({"type": "transfer", "chat_session_id": session, "to_user_id": null, "note": ""});
+    send(&mut ben_console, back).await?;
+    assert!(expect(&mut ben_console, "transferred").await?["to_name"].is_null());
+    assert_eq!(expect(&mut maria, "queue").await?["position"], 1, "back in the queue");
+    let waiting = transfer(&app, &ben, session, json!({"to_user_id": ana_id})).await?;
+    assert_eq!(refused(waiting, StatusCode::CONFLICT).await?["code"], "chat_not_active");
+
+    let mut transcript = Value::Null;
+    for _ in 0..50 {
+        let url = app.url(&format!("/api/v1/chats/{session}"));
+        transcript = app.api.get(url).bearer_auth(&ana).send().await?.json().await?;
+        if transcript["messages"].as_array().is_some_and(|m| m.len() >= 5) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(transcript["session"]["status"], "waiting");
+    let lines: Vec<(String, String)> = transcript["messages"]
+        .as_array()
+        .ok_or("no messages")?
+        .iter()
+        .map(|m| (m["sender"].as_str().unwrap_or("").into(), m["body"].as_str().unwrap_or("").into()))
+        .collect();
+    let has = |sender: &str, body: &str| lines.iter().any(|(s, b)| s == sender && b == body);
+    assert!(has("note", "Test ana transferred the chat to Test ben: Wants a payment plan; account checked."));
+    assert!(has("system", "You are now talking with Test ben."), "{lines:?}");
+    assert!(has("note", "Test ben transferred the chat to the queue."), "{lines:?}");
+    app.stop().await;
+    Ok(())
+}
+
+/// A second Caredesk node on the test's database, with its own connections (another process
+/// would have the same: nothing in memory is shared).
+async fn second_node(app: &TestApp) -> Result<caredesk::RunningApp, Error> {
+    let db = match (&app.scratch.database_url, &app.scratch.schema) {
+        (Some(url), Some(schema)) => db::Db::open_postgres(url, Some(schema)).await?,
+        _ => db::Db::open_sqlite(&app.scratch.data_dir).await?,
+    };
+    Ok(caredesk::spawn(&app.config, db, app.clock.clone()).await?)
+}
+
+#[tokio::test]
+async fn a_visitor_on_one_node_and_agents_on_another_chat_through_the_shared_database() -> TestResult {
+    let app = spawn_app().await;
+    let ana = app.user_with_token("ana", Role::Agent1).await?;
+    let ben = app.user_with_token("ben", Role::Agent1).await?;
+    let ben_id = user_id(&app, "ben").await?;
+    let node_b = second_node(&app).await?;
+    let base_a = app.base.replacen("http://", "ws://", 1);
+    let base_b = format!("ws://{}", node_b.addr);
+
+    let mut maria = visitor(&app).await?;
+    send(&mut maria, json!({"type": "start", "name": "Maria", "email": "maria@example.org"})).await?;
+    let welcome = expect(&mut maria, "welcome").await?;
+    let session = welcome["chat_session_id"].as_i64().ok_or("no session")?;
+    let resume = welcome["token"].as_str().ok_or("no token")?.to_string();
+    assert_eq!(expect(&mut maria, "queue").await?["position"], 1);
+
+    let mut ana_b = console(&base_b, &ana).await?;
+    assert_eq!(expect(&mut ana_b, "queue").await?["total"], 1, "node B sees the chat waiting on node A");
+    send(&mut ana_b, json!({"type": "take"})).await?;
+    assert_eq!(expect(&mut ana_b, "assigned").await?["session"]["chat_session_id"], session);
+    assert_eq!(expect(&mut maria, "agent").await?["agent_name"], "Test ana", "relayed from node B");
+
+    send(&mut maria, json!({"type": "message", "body": "Written on node A"})).await?;
+    assert_eq!(expect_message(&mut ana_b, "visitor").await?["body"], "Written on node A");
+    send(&mut ana_b, json!({"type": "message", "chat_session_id": session, "body": "Answered on node B"})).await?;
+    let heard = expect_message(&mut maria, "agent").await?;
+    assert_eq!((heard["body"].as_str(), heard["sender_name"].as_str()), (Some("Answered on node B"), Some("Test ana")));
+
+    // Ana on node B hands the chat to Ben, whose console is on node A.
+    let mut ben_a = console(&base_a, &ben).await?;
+    expect(&mut ben_a, "queue").await?;
+    let handover = json!({"type": "transfer", "chat_session_id": session, "to_user_id": ben_id, "note": "over to you"});
+    send(&mut ana_b, handover).await?;
+    expect(&mut ana_b, "transferred").await?;
+    let assigned = expect(&mut ben_a, "assigned").await?;
+    assert_eq!(assigned["session"]["chat_session_id"], session);
+    let bodies: Vec<&str> =
+        assigned["messages"].as_array().ok_or("no messages")?.iter().filter_map(|m| m["body"].as_str()).collect();
+    assert!(bodies.contains(&"Answered on node B"), "the new agent gets the transcript: {bodies:?}");
+    assert_eq!(expect(&mut maria, "agent").await?["agent_name"], "Test ben");
+    send(&mut ben_a, json!({"type": "message", "chat_session_id": session, "body": "Ben on node A"})).await?;
+    assert_eq!(expect_message(&mut maria, "agent").await?["body"], "Ben on node A");
+
+    // The visitor's page reconnects through a balancer and lands on node B this time.
+    drop(maria);
+    let mut maria = tokio_tungstenite::connect_async(format!("{base_b}/chat/ws")).await?.0;
+    send(&mut maria, json!({"type": "resume", "token": resume})).await?;
+    let history = expect(&mut maria, "history").await?;
+    let senders: Vec<&str> =
+        history["messages"].as_array().ok_or("no history")?.iter().filter_map(|m| m["sender"].as_str()).collect();
+    assert!(!senders.contains(&"note"), "the agents' note stays with the agents: {senders:?}");
+    send(&mut maria, json!({"type": "message", "body": "Now on node B"})).await?;
+    assert_eq!(expect_message(&mut ben_a, "visitor").await?["body"], "Now on node B");
+    send(&mut ben_a, json!({"type": "end", "chat_session_id": session})).await?;
+    expect(&mut ben_a, "ended").await?;
+    expect(&mut maria, "ended").await?;
+    let mut tx = app.db.read().await?;
+    let sql = "select cast(count(*) as bigint) from chat_message where chat_session_id = $1 and sender = 'visitor'";
+    assert_eq!(db::scalar!(&mut tx, i64, sql, session)?, 2, "every line is stored once");
+    tx.rollback().await?;
+    drop((maria, ana_b, ben_a));
+    node_b.stop().await;
     app.stop().await;
     Ok(())
 }

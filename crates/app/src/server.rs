@@ -197,6 +197,11 @@ pub async fn spawn(config: &Config, db: Db, clock: Arc<dyn Clock>) -> std::io::R
         let shutdown = async move {
             let _ = stopped.changed().await;
         };
+        // Small frames (chat, server-sent events) must go out at once, not wait behind Nagle's
+        // algorithm for the peer's delayed acknowledgement (up to 40 ms each on Linux).
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         if let Err(error) = axum::serve(listener, service).with_graceful_shutdown(shutdown).await {
             tracing::error!(%error, "server stopped with an error");
         }

@@ -58,6 +58,9 @@ pub enum Command {
     /// The books: trial balance and general-ledger export.
     #[command(subcommand)]
     Ledger(crate::cli_ledger::LedgerCommand),
+    /// Letters: the print batch (one PDF of the waiting letters, which become printed).
+    #[command(subcommand)]
+    Letters(crate::cli_letters::LettersCommand),
 }
 
 #[derive(Args, Debug)]
@@ -198,6 +201,7 @@ async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
         Command::Charges(command) => crate::cli_charges::run(command, &db, clock.as_ref()).await,
         Command::Payments(command) => crate::cli_payments::run(command, &db, clock.as_ref()).await,
         Command::Ledger(command) => crate::cli_ledger::run(command, &db, clock.as_ref()).await,
+        Command::Letters(command) => crate::cli_letters::run(command, &db, clock.as_ref()).await,
     }
 }
 

@@ -11,6 +11,7 @@ pub mod cli;
 mod cli_billing;
 mod cli_charges;
 mod cli_ledger;
+mod cli_letters;
 mod cli_payments;
 mod cli_user;
 pub mod config;

@@ -23,7 +23,8 @@ use web::{Access, ApiError, AppState, CurrentUser, Routes};
 #[derive(OpenApi)]
 #[openapi(
     paths(list_templates, template_versions, save_template, preview_template, list_letters, create_letter,
-        letter_pdf, print_batch, list_print_batches, print_batch_pdf, list_emails, get_email, create_email, retry_email),
+        letter_pdf, print_batch, list_print_batches, print_batch_pdf, list_emails, get_email, create_email,
+        retry_email),
     components(schemas(TemplateRow, TemplateBody, PreviewBody, Preview, LetterRow, LetterBody, Sent, QueuedEmail,
         PrintBatchRow,
         EmailRow, EmailBody, AttachmentBody, Channel, EmailStatus)),

@@ -191,11 +191,13 @@ fn typed_id(raw: &str, field: &'static str) -> Result<Option<i64>, Correspondenc
     }
 }
 
-fn preview_subject(q: &KeyQuery) -> Result<Option<(i64, MergeSubject)>, CorrespondenceError> {
+/// What to preview: the version chosen, else `latest` (the language's newest), with whose data.
+fn preview_subject(q: &KeyQuery, latest: Option<i64>) -> Result<Option<(i64, MergeSubject)>, CorrespondenceError> {
     let Some(customer_id) = typed_id(&q.customer_id, "customer_id")? else {
         return Ok(None);
     };
-    let template_id = typed_id(&q.template_id, "template_id")?.ok_or(CorrespondenceError::TemplateNotFound)?;
+    let chosen = typed_id(&q.template_id, "template_id")?;
+    let template_id = chosen.or(latest).ok_or(CorrespondenceError::TemplateNotFound)?;
     let subject = MergeSubject {
         customer_id,
         account_id: typed_id(&q.account_id, "account_id")?,
@@ -210,9 +212,10 @@ async fn run_preview(
     tx: &mut db::Tx,
     user: &CurrentUser,
     q: &KeyQuery,
+    latest: Option<i64>,
     now: Timestamp,
 ) -> Result<PreviewOutcome, PageError> {
-    let outcome = match preview_subject(q) {
+    let outcome = match preview_subject(q, latest) {
         Ok(None) => return Ok(PreviewOutcome::NotAsked),
         Ok(Some((template_id, subject))) => ops::preview(tx, &user.actor(), template_id, &subject, now).await,
         Err(e) => Err(e),
@@ -234,8 +237,6 @@ async fn key_view(
 ) -> Result<KeyPage, PageError> {
     let mut tx = state.db.read().await?;
     let versions = ops::template_versions(&mut tx, key).await?;
-    let preview = run_preview(&mut tx, user, &query, state.clock.now()).await?;
-    tx.rollback().await?;
     let mut variants: Vec<TemplateRow> = Vec::new();
     for row in &versions {
         if !variants.iter().any(|v| v.language == row.language) {
@@ -245,6 +246,9 @@ async fn key_view(
     let wanted = query.language.trim();
     let current = variants.iter().find(|v| v.language == wanted).or(variants.first());
     let language = current.map(|c| c.language.clone()).unwrap_or_default();
+    let latest = current.map(|c| c.template_id);
+    let preview = run_preview(&mut tx, user, &query, latest, state.clock.now()).await?;
+    tx.rollback().await?;
     let (form, problem) = match edited {
         Some((form, problem)) => (form, Some(problem)),
         None => (current.map(TemplateForm::of).unwrap_or_default(), None),

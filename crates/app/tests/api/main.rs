@@ -10,6 +10,7 @@ mod cases;
 mod charges;
 mod cli;
 mod contacts;
+mod correspondence;
 mod csrf;
 mod customers;
 mod demo_bulk;

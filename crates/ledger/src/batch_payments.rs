@@ -119,8 +119,33 @@ struct Ids {
     receivable_id: i64,
 }
 
-/// Writes the entries and their lines. Each entry's lines are summed per currency from the
-/// very values bound, before the statement that writes them runs.
+/// The lines of one currency, written as two statements a round: the debit legs (all on the
+/// debit ledger account) and the credit legs (all on receivable), so ledger account and
+/// currency are bound once per statement. An entry's debit line still comes before its credit.
+struct Legs {
+    debits: BulkInsert,
+    credits: BulkInsert,
+}
+
+impl Legs {
+    fn new(backend: Backend, ids: Ids, currency: &'static str) -> Legs {
+        let leg = |ledger_account_id: i64, varying: &[&'static str]| {
+            BulkInsert::new(
+                backend,
+                "journal_line",
+                varying,
+                &[("ledger_account_id", Bind::Int(ledger_account_id)), ("currency", Bind::Static(currency))],
+            )
+        };
+        Legs {
+            debits: leg(ids.debit_id, &["entry_id", "amount_minor"]),
+            credits: leg(ids.receivable_id, &["entry_id", "account_id", "amount_minor"]),
+        }
+    }
+}
+
+/// Writes the entries and their lines. Each entry's lines are summed from the very values
+/// bound, before the statement that writes them runs.
 async fn write_entries(
     tx: &mut Tx,
     actor: &Actor,
@@ -142,46 +167,37 @@ async fn write_entries(
             ("posted_at", Bind::Int(now.micros())),
         ],
     );
-    let mut lines = BulkInsert::new(
-        backend,
-        "journal_line",
-        &["entry_id", "ledger_account_id", "account_id", "currency", "amount_minor"],
-        &[],
-    );
+    let mut legs: BTreeMap<&'static str, Legs> = BTreeMap::new();
+    let mut date_text: Option<(crate::BusinessDate, String)> = None;
     for (chunk, chunk_ids) in postings.chunks(CHUNK).zip(entry_ids.chunks(CHUNK)) {
         for (posting, entry_id) in chunk.iter().zip(chunk_ids) {
             let currency = posting.amount.currency.code();
-            let amount = posting.amount.amount_minor;
-            let debit = amount;
-            let credit = amount.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+            let debit = posting.amount.amount_minor;
+            let credit = debit.checked_neg().ok_or(LedgerError::AmountOverflow)?;
             if debit.checked_add(credit) != Some(0) || debit == 0 {
                 return Err(LedgerError::EntryUnbalanced);
             }
-            entries.push([
-                Bind::Int(*entry_id),
-                Bind::Text(posting.entry_date.to_string()),
-                Bind::Text(posting.source_ref.clone()),
-            ]);
-            lines.push([
-                Bind::Int(*entry_id),
-                Bind::Int(ids.debit_id),
-                Bind::NullInt,
-                Bind::Static(currency),
-                Bind::Int(debit),
-            ]);
-            lines.push([
-                Bind::Int(*entry_id),
-                Bind::Int(ids.receivable_id),
-                Bind::Int(posting.account_id),
-                Bind::Static(currency),
-                Bind::Int(credit),
-            ]);
+            let date = match &date_text {
+                Some((date, text)) if *date == posting.entry_date => text.clone(),
+                _ => {
+                    let text = posting.entry_date.to_string();
+                    date_text = Some((posting.entry_date, text.clone()));
+                    text
+                }
+            };
+            entries.push([Bind::Int(*entry_id), Bind::Text(date), Bind::Text(posting.source_ref.clone())]);
+            let leg = legs.entry(currency).or_insert_with(|| Legs::new(backend, ids, currency));
+            leg.debits.push([Bind::Int(*entry_id), Bind::Int(debit)]);
+            leg.credits.push([Bind::Int(*entry_id), Bind::Int(posting.account_id), Bind::Int(credit)]);
         }
         entries.flush(tx).await.map_err(LedgerError::from_insert)?;
-        lines.flush(tx).await.map_err(|e| match e.is_foreign_key_violation() {
-            true => LedgerError::AccountUnknown { field: "account_id" },
-            false => LedgerError::Db(e),
-        })?;
+        for leg in legs.values_mut() {
+            leg.debits.flush(tx).await?;
+            leg.credits.flush(tx).await.map_err(|e| match e.is_foreign_key_violation() {
+                true => LedgerError::AccountUnknown { field: "account_id" },
+                false => LedgerError::Db(e),
+            })?;
+        }
     }
     Ok(())
 }

@@ -52,6 +52,9 @@ echo "import_payments_per_s_median: $(printf '%s\n' "${rates[@]}" | median)"
 echo "rows_payment: $(sqlite3 "$db" "select count(*) from payment")"
 echo "unbalanced_entries: $(sqlite3 "$db" "select count(*) from (select entry_id from journal_line
   group by entry_id having sum(amount_minor) <> 0)")"
+# The whole book re-checked from the lines: balances, day totals, open items (exits 1 on a problem).
+if "$bin" --data-dir "$dir" verify >"$work/verify.log" 2>&1; then echo "verify: clean"; else
+  echo "verify: PROBLEMS"; tail -20 "$work/verify.log"; fi
 
 if ! command -v wrk >/dev/null 2>&1; then
   echo "wrk not installed: API figures skipped"

@@ -7,6 +7,7 @@ use crate::CorrespondenceError;
 use crate::merge::FIELDS;
 use crate::model::NewTemplateVersion;
 use crate::ops::{self, MergeSubject, Preview};
+use crate::store::merge::{self as facts, NumberOf};
 use crate::store::templates::TemplateRow;
 use askama::Template;
 use axum::Form;
@@ -179,35 +180,32 @@ impl FormProblems for KeyPage {
     }
 }
 
-/// An optional positive id typed into the preview form; blank is none.
-fn typed_id(raw: &str, field: &'static str) -> Result<Option<i64>, CorrespondenceError> {
+/// An id or a number (`C-000123`) typed into the preview form; blank is none.
+async fn typed_id(
+    tx: &mut db::Tx,
+    raw: &str,
+    what: NumberOf,
+    field: &'static str,
+) -> Result<Option<i64>, CorrespondenceError> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(None);
     }
-    match raw.parse::<i64>() {
-        Ok(id) if id > 0 => Ok(Some(id)),
-        _ => Err(CorrespondenceError::IdInvalid { field }),
+    if let Ok(id) = raw.parse::<i64>() {
+        return if id > 0 { Ok(Some(id)) } else { Err(CorrespondenceError::IdInvalid { field }) };
+    }
+    match facts::id_by_number(tx, what, raw).await? {
+        Some(id) => Ok(Some(id)),
+        None => Err(match what {
+            NumberOf::Customer => CorrespondenceError::CustomerNotFound,
+            NumberOf::Account => CorrespondenceError::AccountUnknown,
+            NumberOf::Case => CorrespondenceError::CaseUnknown,
+        }),
     }
 }
 
-/// What to preview: the version chosen, else `latest` (the language's newest), with whose data.
-fn preview_subject(q: &KeyQuery, latest: Option<i64>) -> Result<Option<(i64, MergeSubject)>, CorrespondenceError> {
-    let Some(customer_id) = typed_id(&q.customer_id, "customer_id")? else {
-        return Ok(None);
-    };
-    let chosen = typed_id(&q.template_id, "template_id")?;
-    let template_id = chosen.or(latest).ok_or(CorrespondenceError::TemplateNotFound)?;
-    let subject = MergeSubject {
-        customer_id,
-        account_id: typed_id(&q.account_id, "account_id")?,
-        case_id: typed_id(&q.case_id, "case_id")?,
-        ..MergeSubject::default()
-    };
-    Ok(Some((template_id, subject)))
-}
-
-/// The preview the query asks for, merged in the page's read transaction; a refusal is shown.
+/// Merges the version chosen, else `latest` (the language's newest), with the chosen customer's
+/// data, in the page's read transaction. A refusal is shown, not raised.
 async fn run_preview(
     tx: &mut db::Tx,
     user: &CurrentUser,
@@ -215,13 +213,24 @@ async fn run_preview(
     latest: Option<i64>,
     now: Timestamp,
 ) -> Result<PreviewOutcome, PageError> {
-    let outcome = match preview_subject(q, latest) {
-        Ok(None) => return Ok(PreviewOutcome::NotAsked),
-        Ok(Some((template_id, subject))) => ops::preview(tx, &user.actor(), template_id, &subject, now).await,
-        Err(e) => Err(e),
-    };
+    let outcome: Result<Option<Preview>, CorrespondenceError> = async {
+        let Some(customer_id) = typed_id(tx, &q.customer_id, NumberOf::Customer, "customer_id").await? else {
+            return Ok(None);
+        };
+        let chosen = q.template_id.trim().parse::<i64>().ok();
+        let template_id = chosen.or(latest).ok_or(CorrespondenceError::TemplateNotFound)?;
+        let subject = MergeSubject {
+            customer_id,
+            account_id: typed_id(tx, &q.account_id, NumberOf::Account, "account_id").await?,
+            case_id: typed_id(tx, &q.case_id, NumberOf::Case, "case_id").await?,
+            ..MergeSubject::default()
+        };
+        ops::preview(tx, &user.actor(), template_id, &subject, now).await.map(Some)
+    }
+    .await;
     match outcome {
-        Ok(preview) => Ok(PreviewOutcome::Merged(preview)),
+        Ok(None) => Ok(PreviewOutcome::NotAsked),
+        Ok(Some(preview)) => Ok(PreviewOutcome::Merged(preview)),
         Err(e) if e.status().is_server_error() => Err(e.into()),
         Err(e) => Ok(PreviewOutcome::Refused(FieldProblem::of(&e))),
     }

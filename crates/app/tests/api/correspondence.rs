@@ -295,6 +295,13 @@ async fn a_lead_edits_previews_and_prints_from_the_pages() -> TestResult {
     let preview_path = format!("/admin/templates/welcome_letter?language=en&customer_id={customer_id}");
     let preview = lead.get(app.url(&preview_path)).send().await?.text().await?;
     assert!(preview.contains("<span id=\"preview-subject\">Welcome, Maria Lopez</span>"), "{preview}");
+    let (_, found) = get_json(&app, &agent, &format!("/api/v1/customers/{customer_id}")).await?;
+    let number = found["customer"]["customer_number"].as_str().ok_or_else(|| format!("no number: {found}"))?;
+    let by_number = format!("/admin/templates/welcome_letter?language=es&customer_id={number}");
+    let preview = lead.get(app.url(&by_number)).send().await?.text().await?;
+    assert!(preview.contains("id=\"preview-body\"") && preview.contains("Maria Lopez"), "by number: {preview}");
+    let unknown = lead.get(app.url("/admin/templates/welcome_letter?customer_id=C-NOPE")).send().await?.text().await?;
+    assert!(unknown.contains("no such customer"), "an unknown number is named");
     let missing = lead.get(app.url(&format!("{preview_path}&case_id=999999"))).send().await?.text().await?;
     assert!(missing.contains("no such case"), "a refused preview says why");
 

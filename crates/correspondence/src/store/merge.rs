@@ -167,3 +167,26 @@ pub async fn case_thread(tx: &mut Tx, case_id: i64) -> Result<(Vec<String>, Vec<
     )?;
     Ok((inbound.into_iter().map(|r| r.0).collect(), outbound.into_iter().map(|r| r.0).collect()))
 }
+
+/// The id behind a customer, account or case number as people type them on the preview form.
+pub async fn id_by_number(tx: &mut Tx, what: NumberOf, number: &str) -> Result<Option<i64>> {
+    match what {
+        NumberOf::Customer => {
+            db::scalar_optional!(tx, i64, "select customer_id from customer where customer_number = $1", number)
+        }
+        NumberOf::Account => {
+            db::scalar_optional!(tx, i64, "select account_id from account where account_number = $1", number)
+        }
+        NumberOf::Case => {
+            db::scalar_optional!(tx, i64, "select case_id from support_case where case_number = $1", number)
+        }
+    }
+}
+
+/// Which kind of number [`id_by_number`] looks up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NumberOf {
+    Customer,
+    Account,
+    Case,
+}

@@ -306,7 +306,8 @@ pub async fn insert_file(
 pub async fn accounts_by_numbers(tx: &mut Tx, numbers: &[String]) -> Result<Vec<(String, i64, i64, String, String)>> {
     let marks = ledger::batch_payments::marks(tx.backend(), 1, numbers.len());
     let sql = format!(
-        "select account_number, account_id, customer_id, status, currency from account where account_number in ({marks})"
+        "select account_number, account_id, customer_id, status, currency from account
+         where account_number in ({marks})"
     );
     let sql = sqlx::AssertSqlSafe(sql);
     match tx {

@@ -291,6 +291,7 @@ async fn a_lead_edits_previews_and_prints_from_the_pages() -> TestResult {
     assert_eq!(saved.headers()["location"], "/admin/templates/welcome_letter?language=en");
     let page = lead.get(app.url("/admin/templates/welcome_letter?language=en")).send().await?.text().await?;
     assert!(page.contains("New text.") && page.contains("<td class=\"num\">2</td>"), "version 2 in the history");
+    assert!(page.contains("<code>{{customer.name}}</code>"), "the merge fields are listed beside the form");
 
     let preview_path = format!("/admin/templates/welcome_letter?language=en&customer_id={customer_id}");
     let preview = lead.get(app.url(&preview_path)).send().await?.text().await?;

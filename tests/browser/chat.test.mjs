@@ -110,6 +110,17 @@ test("a customer on a web site and an agent at the console chat both ways", { sk
   await customer.screenshot({ path: join(shots, "chat-widget.png") });
   await agent.screenshot({ path: join(shots, "chat-console.png") });
 
+  // Ana hands the chat back to the queue with a note; Maria is told, the note stays with agents.
+  await agent.click(".chat-panel:not([hidden]) .chat-transfer summary");
+  await agent.fill(".chat-panel:not([hidden]) .chat-transfer-form textarea", "Asked about a payment plan.");
+  await agent.click(".chat-panel:not([hidden]) .transfer-button");
+  await agent.waitForSelector("#chat-status:has-text('transferred to the queue')");
+  await customer.waitForSelector("text=You are back in the queue");
+  assert.equal(await customer.locator("text=Asked about a payment plan.").count(), 0);
+  await agent.click("#queue-list button.take");
+  await agent.waitForSelector(".chat-log li.note:has-text('Asked about a payment plan.')");
+  await customer.waitForSelector("text=You are now talking with Ana Agent.");
+
   await agent.click(".chat-panel:not([hidden]) .chat-end summary");
   await agent.click(".chat-panel:not([hidden]) .end-button");
   await agent.waitForSelector("#chat-status:has-text('transcript saved as contact')");

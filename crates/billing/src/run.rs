@@ -128,6 +128,7 @@ async fn run_batch(
     now: Timestamp,
 ) -> Result<Option<RunRow>, BillingError> {
     let mut tx = db.begin().await?;
+    store::widen_page_cache(&mut tx).await?;
     let current = store::lock_run(&mut tx, run.bill_run_id, now).await?.ok_or(BillingError::RunNotFound)?;
     let (due_days, batch_size) = store::settings(&mut tx).await?;
     let cycle = i64::from(period.cycle);
@@ -293,6 +294,7 @@ async fn write_batch(
 ) -> Result<BatchProgress, BillingError> {
     let bill_date = period.bill_date();
     let due_date = bill_date.plus_days(due_days);
+    let dates = BatchDates::new(period, due_date);
     let bills = std::mem::take(&mut batch.bills);
     let count = i64::try_from(bills.len()).unwrap_or(i64::MAX);
     let bill_ids = if count > 0 { store::allocate_bill_ids(tx, count).await? } else { Vec::new() };
@@ -319,7 +321,7 @@ async fn write_batch(
             entry_of_account.insert(rated.account_id, entry_id);
         }
         let ids = BillIds { bill_id: *bill_id, entry_id, bill_run_id: run.bill_run_id };
-        push_bill(batch, rated, ids, period, due_date, now);
+        push_bill(batch, rated, ids, &dates, now);
     }
     for rows in [
         &mut batch.bill_rows,
@@ -370,7 +372,28 @@ pub fn format_money(amount_minor: i64, currency: Currency) -> String {
     format!("{sign}{}.{:0width$} {}", abs / scale_u, abs % scale_u, currency.code(), width = exponent as usize)
 }
 
-fn push_bill(batch: &mut Batch, rated: &Rated, ids: BillIds, period: Period, due_date: BusinessDate, now: Timestamp) {
+/// The batch's period and dates as text, formatted once rather than once a bill.
+struct BatchDates {
+    label: String,
+    start: String,
+    end: String,
+    bill_date: String,
+    due_date: String,
+}
+
+impl BatchDates {
+    fn new(period: Period, due_date: BusinessDate) -> BatchDates {
+        BatchDates {
+            label: period.label(),
+            start: period.start().to_string(),
+            end: period.end().to_string(),
+            bill_date: period.bill_date().to_string(),
+            due_date: due_date.to_string(),
+        }
+    }
+}
+
+fn push_bill(batch: &mut Batch, rated: &Rated, ids: BillIds, dates: &BatchDates, now: Timestamp) {
     let number = bill_number(ids.bill_id);
     let bill = &rated.bill;
     batch.bill_rows.push([
@@ -378,12 +401,12 @@ fn push_bill(batch: &mut Batch, rated: &Rated, ids: BillIds, period: Period, due
         Value::Text(number.clone()),
         Value::Int(rated.account_id),
         Value::Int(rated.customer_id),
-        Value::Text(period.label()),
+        Value::Text(dates.label.clone()),
         Value::Int(ids.bill_run_id),
-        Value::Text(period.start().to_string()),
-        Value::Text(period.end().to_string()),
-        Value::Text(period.bill_date().to_string()),
-        Value::Text(due_date.to_string()),
+        Value::Text(dates.start.clone()),
+        Value::Text(dates.end.clone()),
+        Value::Text(dates.bill_date.clone()),
+        Value::Text(dates.due_date.clone()),
         Value::Static(rated.currency.code()),
         Value::Int(bill.subtotal_minor),
         Value::Int(bill.tax_minor),
@@ -419,9 +442,10 @@ fn push_bill(batch: &mut Batch, rated: &Rated, ids: BillIds, period: Period, due
         ]);
     }
     let summary = format!(
-        "Bill {number} for {}: {} due {due_date}{}",
-        period.label(),
+        "Bill {number} for {}: {} due {}{}",
+        dates.label,
         format_money(bill.total_minor, rated.currency),
+        dates.due_date,
         if bill.estimated { " (estimated read)" } else { "" }
     );
     batch.contact_rows.push([

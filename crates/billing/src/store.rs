@@ -52,6 +52,17 @@ pub async fn insert_rate_version(tx: &mut Tx, r: &RateRow) -> Result<i64> {
     )
 }
 
+/// SQLite keeps 32 MB of pages per connection by default; a batch of thousands of bills dirties
+/// more than that across the bill, ledger and contact indexes, and SQLite would then spill pages
+/// to the log mid-transaction and read them back. A bill run's connection keeps up to 256 MB
+/// instead. Nothing to do on PostgreSQL, whose buffers the server sizes.
+pub async fn widen_page_cache(tx: &mut Tx) -> Result<()> {
+    if let Tx::Sqlite(t) = tx {
+        db::sqlx::query("pragma cache_size = -262144").execute(&mut **t).await.map_err(db::Error::from)?;
+    }
+    Ok(())
+}
+
 /// (due days, accounts per batch)
 pub async fn settings(tx: &mut Tx) -> Result<(i64, i64)> {
     let found =

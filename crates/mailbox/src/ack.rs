@@ -33,8 +33,13 @@ pub fn message_id(case_id: i64, domain: &str) -> String {
 
 /// Subject and text of the acknowledgement.
 pub fn text(case_number: &str, their_subject: &str, their_name: Option<&str>) -> (String, String) {
+    // Our number comes first: threading by subject takes the first case number it finds, and
+    // their subject may name another (found by fuzzing: "café case-7").
     let subject = model::case_subject(their_subject);
-    let subject = if subject.to_ascii_lowercase().starts_with("re:") { subject } else { format!("Re: {subject}") };
+    let subject = match subject.get(..3) {
+        Some(re) if re.eq_ignore_ascii_case("re:") => subject.get(3..).unwrap_or_default().trim().to_string(),
+        _ => subject,
+    };
     let greeting = match their_name.map(|n| model::one_line(n, 80)).filter(|n| !n.is_empty()) {
         Some(name) => format!("Hello {name},"),
         None => "Hello,".to_string(),
@@ -45,13 +50,21 @@ pub fn text(case_number: &str, their_subject: &str, their_name: Option<&str>) ->
          {case_number} in the subject.\n\nCustomer Service\n\n\
          (This is an automatic acknowledgement.)\n"
     );
-    (format!("{subject} [{case_number}]"), body)
+    (format!("Re: [{case_number}] {subject}"), body)
 }
 
 /// The References of a reply: theirs (the last few) and their own Message-ID.
 fn references(parsed: &ParsedEmail) -> Vec<String> {
-    let skip = parsed.references.len().saturating_sub(MAX_REFERENCES - 1);
-    parsed.references.iter().skip(skip).chain(parsed.message_id.iter()).cloned().collect()
+    let ids: Vec<String> =
+        parsed.references.iter().chain(parsed.message_id.iter()).filter_map(|id| sendable_id(id)).collect();
+    let skip = ids.len().saturating_sub(MAX_REFERENCES);
+    ids.into_iter().skip(skip).collect()
+}
+
+/// A Message-ID we may write into a header; a malformed one of theirs is left out, so it
+/// cannot make the whole acknowledgement unsendable.
+fn sendable_id(id: &str) -> Option<String> {
+    correspondence::model::parse_message_id(id, "in_reply_to").ok()
 }
 
 /// Queues the acknowledgement for a case the message opened. False when none is due: no usable
@@ -83,7 +96,7 @@ pub async fn acknowledge(
         to: vec![to],
         subject,
         text_body,
-        in_reply_to: parsed.message_id.clone(),
+        in_reply_to: parsed.message_id.as_deref().and_then(sendable_id),
         references: references(parsed),
         case_id: Some(case_id),
         customer_id,

@@ -170,9 +170,37 @@ fn no_reply_addresses_are_recognised() {
 #[test]
 fn the_acknowledgement_names_the_case_and_answers_the_subject() {
     let (subject, body) = crate::ack::text("CASE-000007", "  Re: Leak\r\n in kitchen ", None);
-    assert_eq!(subject, "Re: Leak in kitchen [CASE-000007]");
+    assert_eq!(subject, "Re: [CASE-000007] Leak in kitchen");
     assert!(body.starts_with("Hello,\n\nWe received your message, your reference is CASE-000007."), "{body}");
     assert_eq!(case_number_in(&subject).as_deref(), Some("CASE-000007"), "a reply with this subject threads");
     let (subject, _) = crate::ack::text("CASE-000008", "", Some("Ann"));
-    assert_eq!(subject, "Re: (no subject) [CASE-000008]");
+    assert_eq!(subject, "Re: [CASE-000008] (no subject)");
+}
+
+/// Found by the fuzz target (fuzz/): a subject naming another case number ("case-7") made the
+/// acknowledgement's subject thread a reply to that case instead of the new one.
+#[test]
+fn fuzz_regression_the_acknowledgement_subject_threads_to_its_own_case() {
+    let raw = b"From: =?utf-8?B?w4FuYQ==?= <NoReply@x.example>\r\nSubject: =?iso-8859-1?Q?caf=E9?= case-7\r\n\
+List-Id: <l.example>\r\nPrecedence: bulk\r\nContent-Type: text/plain; charset=windows-1252\r\n\r\n\x80\x93 text\r\n";
+    let parsed = parse_email(raw).unwrap();
+    assert_eq!(case_number_in(&parsed.subject).as_deref(), Some("CASE-000007"));
+    let (subject, _) = crate::ack::text("CASE-000001", &parsed.subject, parsed.from_name.as_deref());
+    assert_eq!(subject, "Re: [CASE-000001] caf\u{e9} case-7");
+    assert_eq!(case_number_in(&subject).as_deref(), Some("CASE-000001"));
+}
+
+/// Found by the fuzz target: an id cut at 250 characters could end in `>`, which a second
+/// cleaning removed, so one id compared unequal to itself once stored.
+#[test]
+fn fuzz_regression_cleaning_a_message_id_twice_changes_nothing() {
+    let long = format!("<{}>>tail>", "a".repeat(249));
+    let once = clean_message_id(&long);
+    assert_eq!(clean_message_id(&once), once);
+    assert!(!once.ends_with('>') && once.chars().count() <= 250);
+    for id in ["<x@y>", " <x@y> ", "<x\u{1}@y>\u{1}", "<<x@y>>", ">", "<>"] {
+        let once = clean_message_id(id);
+        assert_eq!(clean_message_id(&once), once, "{id:?}");
+    }
+    assert_eq!(clean_message_id("<x\u{1}@y>\u{1}"), "x@y");
 }

@@ -37,7 +37,7 @@ async fn a_new_case_from_email_is_acknowledged_once_threaded_to_the_customer() -
     assert_eq!(ack["reference_ids"], "k0@example.org k1@example.org");
     assert_eq!(ack["case_id"], received["case_id"]);
     assert_eq!(ack["customer_id"], customer_id);
-    assert_eq!(ack["subject"], format!("Re: Meter reading [{case_number}]"));
+    assert_eq!(ack["subject"], format!("Re: [{case_number}] Meter reading"));
     let body = ack["text_body"].as_str().ok_or("no body")?;
     assert!(body.contains(&format!("We received your message, your reference is {case_number}.")), "{body}");
     assert!(body.starts_with("Hello Maria Lopez,"), "{body}");

@@ -241,8 +241,8 @@ async fn apply_balances(
          do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor
          returning account_id, currency, balance_minor",
     );
-    for ((account_id, code), slot) in &touched {
-        upsert.push([Bind::Int(*account_id), Bind::Static(*code), Bind::Int(slot.delta_minor)]);
+    for (&(account_id, code), slot) in &touched {
+        upsert.push([Bind::Int(account_id), Bind::Static(code), Bind::Int(slot.delta_minor)]);
     }
     for (account_id, code, balance) in upsert.flush_returning::<(i64, String, i64)>(tx).await? {
         if let Some(slot) = touched.get_mut(&(account_id, Currency::parse(&code).map(Currency::code).unwrap_or(""))) {

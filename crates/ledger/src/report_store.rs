@@ -272,10 +272,11 @@ pub async fn subledger_mismatches(tx: &mut Tx) -> Result<Vec<(i64, String, Strin
     db::fetch_all!(
         tx,
         (i64, String, String, Option<i64>, i64),
-        "select s.account_id, a.code, s.currency, b.balance_minor, s.total
-         from (select account_id, ledger_account_id, currency, cast(sum(amount_minor) as bigint) as total
-               from journal_line where account_id is not null
-               group by account_id, ledger_account_id, currency) s
+        "with s as (select account_id, ledger_account_id, currency, cast(sum(amount_minor) as bigint) as total
+                    from journal_line where account_id is not null
+                    group by account_id, ledger_account_id, currency)
+         select s.account_id, a.code, s.currency, b.balance_minor, s.total
+         from s
          join ledger_account a on a.ledger_account_id = s.ledger_account_id
          left join subledger_balance b on b.account_id = s.account_id
               and b.ledger_account_id = s.ledger_account_id and b.currency = s.currency
@@ -283,8 +284,8 @@ pub async fn subledger_mismatches(tx: &mut Tx) -> Result<Vec<(i64, String, Strin
          union all
          select b.account_id, a.code, b.currency, b.balance_minor, 0
          from subledger_balance b join ledger_account a on a.ledger_account_id = b.ledger_account_id
-         where b.balance_minor <> 0 and not exists (select 1 from journal_line l where l.account_id = b.account_id
-               and l.ledger_account_id = b.ledger_account_id and l.currency = b.currency)
+         where b.balance_minor <> 0 and not exists (select 1 from s where s.account_id = b.account_id
+               and s.ledger_account_id = b.ledger_account_id and s.currency = b.currency)
          order by 1, 2, 3"
     )
 }

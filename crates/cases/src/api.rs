@@ -341,6 +341,7 @@ async fn transfer_case(
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"body": "Crew notified"}))]
+#[schema(as = CaseNoteBody)]
 pub struct NoteBody {
     pub body: String,
 }
@@ -576,6 +577,7 @@ async fn link_case(
 
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"into_case_id": 12}))]
+#[schema(as = CaseMergeBody)]
 pub struct MergeBody {
     pub into_case_id: i64,
 }

@@ -201,6 +201,7 @@ async fn list_adjustments(
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"note": "Checked the read history; the misread is clear."}))]
+#[schema(as = ChargeDecisionBody)]
 pub struct DecisionBody {
     /// Why; required to reject.
     #[serde(default)]

@@ -368,6 +368,7 @@ pub struct AttachmentBody {
     "to": ["ana@example.com"], "subject": "Your meter read",
     "text_body": "Dear Ana,\n\nWe read your meter today.", "customer_id": 42
 }))]
+#[schema(as = QueueEmailBody)]
 pub struct EmailBody {
     pub to: Vec<String>,
     #[serde(default)]

@@ -220,6 +220,7 @@ impl Language {
 /// How a piece of correspondence reaches the customer; also what a template is written for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = SendChannel)]
 pub enum Channel {
     Email,
     Letter,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 /// One outbound email as the outbox and the API show it.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, ToSchema)]
+#[schema(as = OutboundEmailRow)]
 pub struct EmailRow {
     pub email_id: i64,
     /// Without angle brackets.

@@ -74,6 +74,7 @@ async fn list_accounts(State(state): State<AppState>) -> Result<axum::Json<Vec<L
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"code": "4060", "name": "Stormwater revenue", "kind": "revenue"}))]
+#[schema(as = LedgerAccountBody)]
 pub struct AccountBody {
     /// 2 to 10 digits.
     pub code: String,

@@ -18,6 +18,7 @@ pub struct LedgerAccountRow {
 
 /// A posted entry's header.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+#[schema(as = JournalEntryRow)]
 pub struct EntryRow {
     pub entry_id: i64,
     /// YYYY-MM-DD

@@ -112,6 +112,7 @@ async fn get_chat(State(state): State<AppState>, Path(id): Path<i64>) -> Result<
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({ "to_user_id": 7, "note": "Wants a payment plan; account checked." }))]
+#[schema(as = ChatTransferBody)]
 pub struct TransferBody {
     /// The agent to hand the chat to; absent or null puts it back in the queue.
     pub to_user_id: Option<i64>,

@@ -260,6 +260,7 @@ pub(crate) async fn reverse_payment(
 /// Moving a misapplied payment to the right account.
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"to_account_id": 8, "amount": "42.50", "memo": "Paid on the neighbour's account"}))]
+#[schema(as = PaymentTransferBody)]
 pub struct TransferBody {
     pub to_account_id: i64,
     /// Decimal text; defaults to all that is left of the payment.

@@ -9,7 +9,7 @@ use crate::model::{
 };
 use crate::ops::{live_account, record};
 use crate::store::{self, DrawerRow, PaymentRow};
-use crate::store_more::{self, DepositRow, RefundRow};
+use crate::store_more::{self, BankDepositRow, RefundRow};
 use db::Tx;
 use kernel::{Actor, Currency, Money, Timestamp};
 use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
@@ -338,7 +338,7 @@ pub async fn pending_approvals(tx: &mut Tx) -> Result<PendingApprovals, PaymentE
 /// A deposit with its totals by tender.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Deposit {
-    pub deposit: DepositRow,
+    pub deposit: BankDepositRow,
     pub deposit_number: String,
     pub tenders: Vec<TenderTotal>,
     pub over_short_minor: i64,
@@ -428,6 +428,6 @@ pub async fn get_deposit(tx: &mut Tx, deposit_id: i64) -> Result<Deposit, Paymen
     })
 }
 
-pub async fn deposits(tx: &mut Tx, limit: i64) -> Result<Vec<DepositRow>, PaymentError> {
+pub async fn deposits(tx: &mut Tx, limit: i64) -> Result<Vec<BankDepositRow>, PaymentError> {
     Ok(store_more::deposits(tx, limit.clamp(1, 200)).await?)
 }

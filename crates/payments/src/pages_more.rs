@@ -9,7 +9,7 @@ use crate::ops;
 use crate::ops_money;
 use crate::pages::money;
 use crate::store::{DrawerRow, PaymentRow};
-use crate::store_more::{self, DepositRow, PaymentFileRow};
+use crate::store_more::{self, BankDepositRow, PaymentFileRow};
 use askama::Template;
 use axum::Form;
 use axum::extract::State;
@@ -292,7 +292,7 @@ async fn reject_refund(
 #[template(path = "payments/bank_deposits.html")]
 struct DepositsPage {
     chrome: Chrome,
-    deposits: Vec<(DepositRow, String, String)>,
+    deposits: Vec<(BankDepositRow, String, String)>,
     flash: Option<String>,
     error: Option<String>,
 }

@@ -121,7 +121,7 @@ pub async fn issue_refund(tx: &mut Tx, refund_id: i64, reference: &str, by: &str
 
 /// A bank deposit batch.
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
-pub struct DepositRow {
+pub struct BankDepositRow {
     pub bank_deposit_id: i64,
     /// YYYY-MM-DD
     pub deposit_date: String,
@@ -136,14 +136,14 @@ pub struct DepositRow {
 const SELECT_DEPOSITS: &str = "select bank_deposit_id, deposit_date, total_minor, currency, payment_count, \
      drawer_count, created_by, created_at from bank_deposit";
 
-pub async fn find_deposit(tx: &mut Tx, id: i64) -> Result<Option<DepositRow>> {
+pub async fn find_deposit(tx: &mut Tx, id: i64) -> Result<Option<BankDepositRow>> {
     let sql = format!("{SELECT_DEPOSITS} where bank_deposit_id = $1");
-    db::fetch_optional!(tx, DepositRow, sqlx::AssertSqlSafe(sql), id)
+    db::fetch_optional!(tx, BankDepositRow, sqlx::AssertSqlSafe(sql), id)
 }
 
-pub async fn deposits(tx: &mut Tx, limit: i64) -> Result<Vec<DepositRow>> {
+pub async fn deposits(tx: &mut Tx, limit: i64) -> Result<Vec<BankDepositRow>> {
     let sql = format!("{SELECT_DEPOSITS} order by bank_deposit_id desc limit $1");
-    db::fetch_all!(tx, DepositRow, sqlx::AssertSqlSafe(sql), limit)
+    db::fetch_all!(tx, BankDepositRow, sqlx::AssertSqlSafe(sql), limit)
 }
 
 /// Closed drawers not yet deposited: (drawer_id, over/short).

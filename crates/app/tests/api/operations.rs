@@ -26,6 +26,11 @@ async fn metrics_export_latency_histograms_per_route() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn no_two_modules_define_a_schema_name_differently() {
+    assert_eq!(caredesk::openapi::clashing_schemas(), Vec::<String>::new());
+}
+
 #[tokio::test]
 async fn the_openapi_document_covers_every_api_route() -> TestResult {
     let app = spawn_app().await;

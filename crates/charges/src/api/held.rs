@@ -34,6 +34,7 @@ pub fn routes() -> Routes {
 
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"account_id": 7, "due_date": "2026-12-14"}))]
+#[schema(as = CustomerDepositBody)]
 pub struct DepositBody {
     pub account_id: i64,
     /// Decimal text in the account's currency; absent, the amount the credit rating requires.

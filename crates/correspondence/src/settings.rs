@@ -33,7 +33,7 @@ pub struct SmtpSettings {
     pub message_id_domain: String,
     /// Seconds one message may take to send before the try counts as failed.
     pub send_timeout_seconds: u64,
-    /// Messages sent at once by one worker (each over a pooled connection).
+    /// Senders in one drain, each with its own SMTP connection kept open across its messages.
     pub concurrency: usize,
     /// Tries before an email is marked failed.
     pub max_attempts: i32,
@@ -99,8 +99,12 @@ impl SmtpSettings {
     }
 }
 
-/// The settings the running process uses: queueing needs the Message-ID domain wherever it
-/// happens (HTTP, jobs, other modules' ops), so it is installed once at start by [`configure`].
+/// The settings queueing reads: `queue_email` needs the Message-ID domain and the attempt limit
+/// wherever it is called (HTTP, jobs, other modules' ops) and takes no configuration, so they are
+/// installed once at start by [`configure`]. The drain does not read them: its [`Mailer`] is built
+/// from the `[smtp]` section handed to `outbox::register_jobs`.
+///
+/// [`Mailer`]: crate::outbox::Mailer
 fn current() -> &'static RwLock<Arc<SmtpSettings>> {
     static CURRENT: std::sync::OnceLock<RwLock<Arc<SmtpSettings>>> = std::sync::OnceLock::new();
     CURRENT.get_or_init(|| RwLock::new(Arc::new(SmtpSettings::default())))

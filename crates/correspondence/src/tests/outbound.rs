@@ -216,3 +216,27 @@ async fn an_email_left_sending_by_a_dead_worker_becomes_uncertain_not_resent() -
     assert_eq!(row.message_id, queued.message_id, "same Message-ID, so receivers can drop a copy");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_connection_kept_from_the_last_drain_is_checked_before_it_is_reused() -> TestResult {
+    let Some(first_sink) = sink::start().await else { return Ok(()) };
+    let port = first_sink.port;
+    let scratch = scratch::open().await?;
+    let mut settings = first_sink.settings();
+    settings.concurrency = 1;
+    let mailer = Mailer::new(&settings)?;
+    let clock = FixedClock::at(t0());
+    let mut tx = scratch.db.begin().await?;
+    ops::queue_email(&mut tx, &Actor::system("test"), email("ana@example.com", "One"), t0()).await?;
+    tx.commit().await?;
+    assert_eq!(drain(&scratch.db, &mailer, &clock).await?.sent, 1);
+    drop(first_sink);
+    let second_sink = sink::start_on(port).await;
+    let mut tx = scratch.db.begin().await?;
+    ops::queue_email(&mut tx, &Actor::system("test"), email("bob@example.com", "Two"), t0()).await?;
+    tx.commit().await?;
+    let outcome = drain(&scratch.db, &mailer, &clock).await?;
+    assert_eq!((outcome.sent, outcome.retrying), (1, 0), "the closed connection was noticed, a new one opened");
+    assert_eq!(second_sink.messages().len(), 1);
+    Ok(())
+}

@@ -36,7 +36,11 @@ pub async fn start() -> Option<Sink> {
         eprintln!("skipped: aiosmtpd not installed (pip install aiosmtpd)");
         return None;
     }
-    let port = free_port();
+    Some(start_on(free_port()).await)
+}
+
+/// Starts the sink on a chosen port (a test that restarts the server reuses its port).
+pub async fn start_on(port: u16) -> Sink {
     let dir = std::env::temp_dir().join(format!("caredesk-smtp-{}", db::random_token(6)));
     std::fs::create_dir_all(&dir).unwrap();
     let handlers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/smtp");
@@ -49,7 +53,7 @@ pub async fn start() -> Option<Sink> {
         .unwrap();
     for _ in 0..100 {
         if tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
-            return Some(Sink { port, dir, child });
+            return Sink { port, dir, child };
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }

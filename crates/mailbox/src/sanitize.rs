@@ -57,7 +57,8 @@ const DROPPED_WITH_CONTENT: [&str; 14] = [
 /// Deepest nesting kept; deeper tags are dropped (their text stays).
 const MAX_DEPTH: usize = 100;
 
-fn allowed_tag(name: &str) -> bool {
+/// Whether the sanitiser keeps a tag of this (lower-case) name.
+pub fn allowed_tag(name: &str) -> bool {
     ALLOWED_TAGS.contains(&name) || ALLOWED_MORE.contains(&name)
 }
 

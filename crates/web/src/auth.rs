@@ -108,9 +108,9 @@ enum Caller {
 
 async fn resolve(state: &AppState, headers: &HeaderMap, now: Timestamp) -> Result<Caller, ApiError> {
     if let Some(token) = bearer(headers) {
-        let mut tx = state.db.read().await?;
-        let row = crate::store::find_token(&mut tx, &db::sha256_hex(&token)).await?;
-        tx.rollback().await?;
+        // One statement outside any transaction: every API call makes this look-up, and it is
+        // read fresh each time so a revoked token or disabled user is refused at once.
+        let row = crate::store::find_token_now(&state.db, &db::sha256_hex(&token)).await?;
         let Some(row) = row.filter(|r| !r.disabled) else {
             return Ok(Caller::BadToken);
         };

@@ -1,7 +1,7 @@
 //! The web layer's SQL: sessions, API-token look-ups and idempotency records. Sessions and
 //! tokens are stored by SHA-256 only; the secret itself exists only in the client's hands.
 
-use db::{Result, Tx};
+use db::{Db, Result, Tx};
 use kernel::Timestamp;
 use kernel::ids::UserId;
 
@@ -94,16 +94,25 @@ pub struct TokenRow {
     pub disabled: bool,
 }
 
+const FIND_TOKEN: &str = "select t.token_id, t.user_id, t.last_used_at, u.username, u.display_name, u.role,
+        u.disabled
+ from api_token t join staff_user u on u.user_id = t.user_id
+ where t.token_hash = $1 and t.revoked_at is null";
+
 pub async fn find_token(tx: &mut Tx, token_hash: &str) -> Result<Option<TokenRow>> {
-    db::fetch_optional!(
-        tx,
-        TokenRow,
-        "select t.token_id, t.user_id, t.last_used_at, u.username, u.display_name, u.role,
-                u.disabled
-         from api_token t join staff_user u on u.user_id = t.user_id
-         where t.token_hash = $1 and t.revoked_at is null",
-        token_hash
-    )
+    db::fetch_optional!(tx, TokenRow, FIND_TOKEN, token_hash)
+}
+
+/// [`find_token`] as one statement on a reader, outside any transaction: the bearer guard
+/// runs it on every API call, and a begin and a rollback around it would triple its trips.
+pub async fn find_token_now(db: &Db, token_hash: &str) -> Result<Option<TokenRow>> {
+    match db {
+        Db::Sqlite { reader, .. } => {
+            sqlx::query_as::<_, TokenRow>(FIND_TOKEN).bind(token_hash).fetch_optional(reader).await
+        }
+        Db::Pg(pool) => sqlx::query_as::<_, TokenRow>(FIND_TOKEN).bind(token_hash).fetch_optional(pool).await,
+    }
+    .map_err(db::Error::from)
 }
 
 pub async fn touch_token(tx: &mut Tx, token_id: i64, now: Timestamp) -> Result<()> {

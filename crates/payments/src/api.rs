@@ -40,7 +40,7 @@ use web::{Access, ApiError, AppState, CurrentUser, Routes};
         PayChannel, crate::api_more::RefundBody, crate::api_more::DecisionBody, crate::api_more::IssueBody,
         crate::store_more::RefundRow, crate::api_more::ReversalBody, crate::ops_money::Reversal,
         crate::api_more::TransferBody, crate::ops_money::Transfer, crate::api_more::DepositBody,
-        crate::ops_money::Deposit, crate::ops_money::TenderTotal, crate::store_more::DepositRow,
+        crate::ops_money::Deposit, crate::ops_money::TenderTotal, crate::store_more::BankDepositRow,
         crate::api_more::PaymentFileBody, crate::import::Imported, crate::file::LineError)),
     tags((name = "payments", description = "Payments, receipts, cash drawers, deposits, payment files, reversals, \
         transfers and refunds")),

@@ -4,6 +4,7 @@
 use crate::hub::Hub;
 use crate::model::{CallEvent, CallEventInput, Extension};
 use crate::ops::{self, EndedChat, LiveSettings, SettingsChange, Transfer, Transferred};
+use crate::relay::NodeStatus;
 use crate::store::{self, CallRow, ExtensionRow, MessageRow, SessionRow};
 use crate::{LiveError, telephony};
 use axum::Extension as Ext;
@@ -21,9 +22,10 @@ pub const SECRET_HEADER: &str = "x-telephony-secret";
 #[derive(OpenApi)]
 #[openapi(
     paths(list_chats, get_chat, transfer_chat, telephony_event, list_extensions, set_extension, get_settings,
-        put_settings),
+        put_settings, get_node),
     components(schemas(SessionRow, MessageRow, ChatPage, Transcript, CallEventBody, CallEventAnswer, CallRow,
-        ExtensionRow, ExtensionBody, LiveSettings, SettingsBody, EndedChat, TransferBody, Transferred)),
+        ExtensionRow, ExtensionBody, LiveSettings, SettingsBody, EndedChat, TransferBody, Transferred,
+        NodeStatus)),
     tags((name = "live", description = "Live chat sessions and transcripts, the telephony webhook, staff \
         extensions. The chat widget is served at /chat/widget.js: embed it with \
         <script src=\"https://desk.example.org/chat/widget.js\" data-caredesk async></script>; it talks to \
@@ -44,6 +46,20 @@ pub fn routes() -> Routes {
         .put("/api/v1/telephony/extensions/{user_id}", manage, set_extension)
         .get("/api/v1/live/settings", manage, get_settings)
         .put("/api/v1/live/settings", manage, put_settings)
+        .get("/api/v1/live/node", manage, get_node)
+}
+
+/// How this node stands with the other nodes sharing its database: whether it relays, and how
+/// much database work the relay has done (none while the node is alone).
+#[utoipa::path(
+    get,
+    path = "/api/v1/live/node",
+    tag = "live",
+    security(("bearer" = ["chat.manage"]), ("session" = ["chat.manage"])),
+    responses((status = 200, body = NodeStatus)),
+)]
+async fn get_node(Ext(hub): Ext<Hub>) -> axum::Json<NodeStatus> {
+    axum::Json(hub.node_status())
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,7 +162,7 @@ async fn transfer_chat(
     Json(body): Json<TransferBody>,
 ) -> Result<axum::Json<Transferred>, ApiError> {
     let transfer = Transfer::parse(body.to_user_id, body.note.as_deref())?;
-    let writer = hub.start(&state.db).await?;
+    let writer = hub.start(&state).await?;
     let ctx = crate::ws::Ctx { state, hub, writer };
     Ok(axum::Json(crate::console::transfer_chat(&ctx, &user, id, transfer).await?))
 }
@@ -186,6 +202,9 @@ pub struct CallEventAnswer {
     pub repeated: bool,
     /// Whether a screen-pop reached an open screen on this node.
     pub popped: bool,
+    /// Whether the screen-pop was also sent to the other nodes on this database (the user's
+    /// pages may be open there).
+    pub relayed: bool,
 }
 
 /// The telephony webhook: a phone system reports one call event. Authenticated by the shared
@@ -216,6 +235,8 @@ async fn telephony_event(
         let auth = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
         auth.strip_prefix("Bearer ").or_else(|| auth.strip_prefix("bearer "))
     });
+    // Started first, so this node knows the other nodes a screen-pop may have to reach.
+    hub.start(&state).await?;
     let now = state.clock.now();
     let mut tx = state.db.begin().await?;
     telephony::check_secret(&mut tx, presented).await?;
@@ -232,8 +253,12 @@ async fn telephony_event(
     let event = CallEvent::parse(&input, now)?;
     let outcome = telephony::call_event(&mut tx, event, now).await?;
     tx.commit().await?;
-    let popped = outcome.pop.as_ref().is_some_and(|(user, frame)| hub.to_listener(*user, frame));
-    Ok(axum::Json(CallEventAnswer { call: outcome.call, repeated: outcome.repeated, popped }))
+    let (mut popped, mut relayed) = (false, false);
+    if let Some((user, frame)) = outcome.pop {
+        popped = hub.to_listener(user, &frame);
+        relayed = hub.pop_elsewhere(&state.db, user, frame, popped, now).await;
+    }
+    Ok(axum::Json(CallEventAnswer { call: outcome.call, repeated: outcome.repeated, popped, relayed }))
 }
 
 /// Staff users with their telephone extensions.

@@ -4,6 +4,7 @@
 
 use crate::hub::{Hub, Outgoing};
 use crate::ops::{self, EndChat, Transfer, Transferred};
+use crate::relay::Signal;
 use crate::store::{self, SessionRow};
 use crate::ws::{Ctx, error_frame, forward, message_frames, next_text, send};
 use crate::{LiveError, model::MessageBody};
@@ -139,8 +140,15 @@ async fn agent_frame(ctx: &Ctx, user: &CurrentUser, frame: AgentFrame) -> Result
             ctx.writer.send(message).await.map_err(|_| LiveError::ChatEnded)
         }
         AgentFrame::Typing { chat_session_id } => {
-            if ctx.hub.owner_of(chat_session_id) == Some(agent) {
+            if ctx.hub.owner_of(chat_session_id) != Some(agent) {
+                return Ok(());
+            }
+            if ctx.hub.visitor_connected(chat_session_id) {
                 ctx.hub.to_visitor(chat_session_id, &json!({ "type": "typing", "chat_session_id": chat_session_id }));
+            } else {
+                // The visitor's socket is on another node.
+                let typing = Signal::Typing { chat_session_id, from_visitor: false };
+                ctx.hub.signal_others(&ctx.state.db, typing, ctx.state.clock.now());
             }
             Ok(())
         }

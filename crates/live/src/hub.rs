@@ -4,13 +4,13 @@
 //! connections, so a node restart loses no transcript — clients reconnect and are re-sent it.
 
 use crate::model::Queue;
-use crate::relay::Relay;
+use crate::relay::{NodeStatus, Presence, Relay, Signal, Woke, write_signal};
 use crate::store;
 use kernel::Timestamp;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{OnceCell, mpsc};
 
 /// Frames a slow connection may have pending before it is dropped (its client reconnects and
@@ -22,6 +22,8 @@ const POSITION_TICK: Duration = Duration::from_millis(300);
 const WRITE_BATCH: usize = 512;
 /// Waiting visitors listed to agents; the total is always sent.
 const QUEUE_LISTED: usize = 50;
+/// The least time between two typing signals of one side of one chat sent to other nodes.
+const TYPING_SIGNAL_GAP: Duration = Duration::from_secs(1);
 
 /// One open connection's outbound side.
 #[derive(Clone)]
@@ -54,6 +56,8 @@ struct State {
     /// Active sessions on this node and the agent working each.
     owner: HashMap<i64, i64>,
     chats_by_ip: HashMap<String, (i64, u32)>,
+    /// When each side of a chat last had its typing sent to other nodes (session, by visitor).
+    typing_signalled: HashMap<(i64, bool), Instant>,
     next_conn: u64,
 }
 
@@ -62,23 +66,29 @@ struct State {
 pub struct Hub {
     state: Arc<Mutex<State>>,
     started: Arc<OnceCell<mpsc::Sender<Outgoing>>>,
+    presence: Arc<Presence>,
 }
 
 /// The hub as its background tasks hold it: they stop once the app that owns it is gone.
 struct WeakHub {
     state: Weak<Mutex<State>>,
     started: Weak<OnceCell<mpsc::Sender<Outgoing>>>,
+    presence: Weak<Presence>,
 }
 
 impl WeakHub {
     fn upgrade(&self) -> Option<Hub> {
-        Some(Hub { state: self.state.upgrade()?, started: self.started.upgrade()? })
+        Some(Hub { state: self.state.upgrade()?, started: self.started.upgrade()?, presence: self.presence.upgrade()? })
     }
 }
 
 impl Hub {
     fn downgrade(&self) -> WeakHub {
-        WeakHub { state: Arc::downgrade(&self.state), started: Arc::downgrade(&self.started) }
+        WeakHub {
+            state: Arc::downgrade(&self.state),
+            started: Arc::downgrade(&self.started),
+            presence: Arc::downgrade(&self.presence),
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -87,9 +97,10 @@ impl Hub {
         self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Starts the writer and the position ticker and reloads the waiting queue from the
-    /// database, once, on first use (a restarted node picks its queue back up).
-    pub async fn start(&self, db: &db::Db) -> Result<mpsc::Sender<Outgoing>, db::Error> {
+    /// Starts the writer and the position ticker, registers this node and reloads the waiting
+    /// queue from the database, once, on first use (a restarted node picks its queue back up).
+    pub async fn start(&self, state: &web::AppState) -> Result<mpsc::Sender<Outgoing>, db::Error> {
+        let db = &state.db;
         let sender = self
             .started
             .get_or_try_init(|| async {
@@ -104,7 +115,7 @@ impl Hub {
                     }
                     state.queue_dirty = true;
                 }
-                let relay = Relay::start(db).await?;
+                let relay = Relay::start(db, self.presence.clone(), state.clock.clone()).await?;
                 let (sender, receiver) = mpsc::channel(8_192);
                 tokio::spawn(write_messages(self.downgrade(), db.clone(), receiver, relay));
                 tokio::spawn(tick_positions(self.downgrade(), db.clone()));
@@ -112,6 +123,64 @@ impl Hub {
             })
             .await?;
         Ok(sender.clone())
+    }
+
+    /// How this node stands with the other nodes on its database.
+    pub fn node_status(&self) -> NodeStatus {
+        self.presence.status()
+    }
+
+    /// Whether other nodes share the database (and so this node relays to and from them).
+    pub(crate) fn relaying(&self) -> bool {
+        self.presence.relaying()
+    }
+
+    /// Sends a signal to the other nodes in the background, when there are any; typing at most
+    /// once a second per side of a chat.
+    pub(crate) fn signal_others(&self, db: &db::Db, signal: Signal, now: Timestamp) {
+        if !self.relaying() {
+            return;
+        }
+        if let Signal::Typing { chat_session_id, from_visitor } = &signal {
+            let mut state = self.lock();
+            if state.typing_signalled.len() > 10_000 {
+                state.typing_signalled.retain(|_, at| at.elapsed() < TYPING_SIGNAL_GAP);
+            }
+            let key = (*chat_session_id, *from_visitor);
+            if state.typing_signalled.get(&key).is_some_and(|at| at.elapsed() < TYPING_SIGNAL_GAP) {
+                return;
+            }
+            state.typing_signalled.insert(key, Instant::now());
+        }
+        let (db, presence) = (db.clone(), self.presence.clone());
+        tokio::spawn(async move {
+            if let Err(error) = write_signal(&db, &presence, &signal, now).await {
+                tracing::warn!(%error, "could not signal the other chat nodes");
+            }
+        });
+    }
+
+    /// Sends a screen-pop to the user's pages on the other nodes, waiting for it to be stored.
+    /// Written when other nodes are known, and also when no page here took it: a node that
+    /// started in the last moment is not counted yet, and a lost pop is a missed call.
+    pub(crate) async fn pop_elsewhere(
+        &self,
+        db: &db::Db,
+        user_id: i64,
+        frame: Value,
+        popped_here: bool,
+        now: Timestamp,
+    ) -> bool {
+        if popped_here && !self.relaying() {
+            return false;
+        }
+        match write_signal(db, &self.presence, &Signal::CallPop { user_id, frame }, now).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::warn!(%error, "could not send a screen-pop to the other nodes");
+                false
+            }
+        }
     }
 
     pub fn new_conn(&self) -> (Conn, mpsc::Receiver<String>) {
@@ -337,8 +406,12 @@ async fn tick_positions(hub: WeakHub, db: db::Db) {
         let Some(hub) = hub.upgrade() else {
             return;
         };
-        if let Err(error) = hub.sync_queue(&db).await {
-            tracing::warn!(%error, "could not compare the chat queue with the database");
+        // Alone on the database, this node's own queue is the whole queue.
+        if hub.relaying() {
+            hub.presence.counted_query();
+            if let Err(error) = hub.sync_queue(&db).await {
+                tracing::warn!(%error, "could not compare the chat queue with the database");
+            }
         }
         hub.send_positions();
     }
@@ -366,7 +439,7 @@ pub(crate) fn message_frame(
 
 /// Persists messages in batches (one commit for all that arrived meanwhile), then delivers each;
 /// between batches it relays what other nodes wrote. A message is never shown to anyone before
-/// it is stored.
+/// it is stored. When the hub goes away the node's row goes too.
 async fn write_messages(hub: WeakHub, db: db::Db, mut receiver: mpsc::Receiver<Outgoing>, mut relay: Relay) {
     let mut batch = Vec::with_capacity(WRITE_BATCH);
     loop {
@@ -374,31 +447,38 @@ async fn write_messages(hub: WeakHub, db: db::Db, mut receiver: mpsc::Receiver<O
             biased;
             received = receiver.recv_many(&mut batch, WRITE_BATCH) => {
                 if received == 0 {
-                    return;
+                    break;
                 }
                 let stored = store_batch(&db, &batch, &relay).await;
                 let Some(hub) = hub.upgrade() else {
-                    return;
+                    break;
                 };
                 match stored {
                     Ok(ids) => {
-                        relay.written(&ids);
+                        let catch_up = relay.written(&ids);
                         for (message, id) in batch.iter().zip(ids) {
                             hub.deliver(message, id);
+                        }
+                        if catch_up {
+                            relay.poll(&hub, &db).await;
                         }
                     }
                     Err(error) => refuse_batch(&hub, &batch, &error),
                 }
                 batch.clear();
             }
-            () = relay.woken() => {
+            woke = relay.woken() => {
                 let Some(hub) = hub.upgrade() else {
-                    return;
+                    break;
                 };
-                relay.poll(&hub, &db).await;
+                match woke {
+                    Woke::Read => relay.poll(&hub, &db).await,
+                    Woke::Presence => relay.check_presence(&hub, &db).await,
+                }
             }
         }
     }
+    relay.stop(&db).await;
 }
 
 fn refuse_batch(hub: &Hub, batch: &[Outgoing], error: &db::Error) {

@@ -5,6 +5,7 @@
 use crate::hub::Hub;
 use crate::model::Extension;
 use crate::ops::{self, LiveSettings, SettingsChange};
+use crate::relay::NodeStatus;
 use crate::store::{self, ExtensionRow};
 use crate::{LiveError, telephony};
 use askama::Template;
@@ -96,11 +97,13 @@ struct SettingsPage {
     settings: LiveSettings,
     origins: String,
     extensions: Vec<ExtensionRow>,
+    node: NodeStatus,
     error: Option<String>,
 }
 
 async fn settings_view(
     state: &AppState,
+    hub: &Hub,
     user: &CurrentUser,
     partial: bool,
     error: Option<String>,
@@ -111,15 +114,16 @@ async fn settings_view(
     tx.rollback().await?;
     let origins = settings.widget_origins.join("\n");
     let chrome = Chrome::new("Chat and telephony settings", Some(user), "/chat/settings", partial);
-    Ok(SettingsPage { chrome, settings, origins, extensions, error })
+    Ok(SettingsPage { chrome, settings, origins, extensions, node: hub.node_status(), error })
 }
 
 async fn settings_page(
     State(state): State<AppState>,
+    Ext(hub): Ext<Hub>,
     user: CurrentUser,
     HtmxPartial(partial): HtmxPartial,
 ) -> Result<Html<String>, PageError> {
-    render(&settings_view(&state, &user, partial, None).await?)
+    render(&settings_view(&state, &hub, &user, partial, None).await?)
 }
 
 #[derive(Deserialize, Default)]
@@ -141,6 +145,7 @@ struct SettingsForm {
 /// Saves the settings, or one user's extension.
 async fn settings_action(
     State(state): State<AppState>,
+    Ext(hub): Ext<Hub>,
     user: CurrentUser,
     Form(form): Form<SettingsForm>,
 ) -> Result<Response, PageError> {
@@ -184,15 +189,23 @@ async fn settings_action(
             if status.is_server_error() {
                 return Err(e.into());
             }
-            let page = settings_view(&state, &user, false, Some(web::field_message(&e))).await?;
+            let page = settings_view(&state, &hub, &user, false, Some(web::field_message(&e))).await?;
             Ok((status, render(&page)?).into_response())
         }
     }
 }
 
 /// `GET /events`: server-sent events for the signed-in user's open pages — today the telephone
-/// screen-pop. The first event, `ready`, says the stream is listening.
-async fn events(Ext(hub): Ext<Hub>, user: CurrentUser) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// screen-pop. The first event, `ready`, says the stream is listening. The hub starts first, so
+/// screen-pops from a webhook that reached another node are relayed here.
+async fn events(
+    State(state): State<AppState>,
+    Ext(hub): Ext<Hub>,
+    user: CurrentUser,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    if let Err(error) = hub.start(&state).await {
+        tracing::warn!(%error, "could not start the live hub; screen-pops from other nodes will not arrive here");
+    }
     let (conn, rx) = hub.new_conn();
     hub.attach_listener(user.user_id.get(), conn);
     let ready = stream::once(async { Ok(Event::default().event("ready").data("{}")) });

@@ -465,3 +465,93 @@ pub async fn staff_is_enabled(tx: &mut Tx, user_id: i64) -> Result<bool> {
         db::scalar_optional!(tx, i64, "select user_id from staff_user where user_id = $1 and not disabled", user_id)?;
     Ok(found.is_some())
 }
+
+/// Registers a node whose chat hub has just started.
+pub async fn register_node(tx: &mut Tx, node: &str, now: Timestamp) -> Result<()> {
+    db::execute!(tx, "insert into live_node (node, started_at, seen_at) values ($1, $2, $2)", node, now.micros())?;
+    Ok(())
+}
+
+/// Refreshes a running node's row (and registers it again if someone removed it); rows of nodes
+/// stopped long ago and old signals go at the same time.
+pub async fn refresh_node(tx: &mut Tx, node: &str, now: Timestamp, forget_before: Timestamp) -> Result<()> {
+    let updated = db::execute!(tx, "update live_node set seen_at = $2 where node = $1", node, now.micros())?;
+    if updated == 0 {
+        register_node(tx, node, now).await?;
+    }
+    db::execute!(tx, "delete from live_node where seen_at < $1", forget_before.micros())?;
+    db::execute!(tx, "delete from live_signal where created_at < $1", forget_before.micros())?;
+    Ok(())
+}
+
+/// Removes a stopping node's row, so the others stop relaying for it at once.
+pub async fn remove_node(tx: &mut Tx, node: &str) -> Result<()> {
+    db::execute!(tx, "delete from live_node where node = $1", node)?;
+    Ok(())
+}
+
+/// How many other nodes refreshed their row since `alive_after`.
+pub async fn other_nodes(tx: &mut Tx, node: &str, alive_after: Timestamp) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "select cast(count(*) as bigint) from live_node where node <> $1 and seen_at >= $2",
+        node,
+        alive_after.micros()
+    )
+}
+
+/// A signal for other nodes: what is shown live but is no transcript line.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SignalRow {
+    pub live_signal_id: i64,
+    pub node: String,
+    /// typing, visitor_back or call_pop
+    pub kind: String,
+    pub chat_session_id: Option<i64>,
+    pub sender: String,
+    pub user_id: Option<i64>,
+    pub payload: String,
+}
+
+/// The newest signal id (0 when none); where a node starts following the signals.
+pub async fn last_signal_id(tx: &mut Tx) -> Result<i64> {
+    db::scalar!(tx, i64, "select cast(coalesce(max(live_signal_id), 0) as bigint) from live_signal")
+}
+
+pub async fn insert_signal(tx: &mut Tx, s: &SignalRow, now: Timestamp) -> Result<i64> {
+    db::scalar!(
+        tx,
+        i64,
+        "insert into live_signal (node, kind, chat_session_id, sender, user_id, payload, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7) returning live_signal_id",
+        &s.node,
+        &s.kind,
+        s.chat_session_id,
+        &s.sender,
+        s.user_id,
+        &s.payload,
+        now.micros()
+    )
+}
+
+/// Signals after `after_id`, oldest first (committed in id order, as chat messages are).
+pub async fn signals_after(tx: &mut Tx, after_id: i64, limit: i64) -> Result<Vec<SignalRow>> {
+    db::fetch_all!(
+        tx,
+        SignalRow,
+        "select live_signal_id, node, kind, chat_session_id, sender, user_id, payload from live_signal
+         where live_signal_id > $1 order by live_signal_id limit $2",
+        after_id,
+        limit
+    )
+}
+
+/// Serialises the signal writers of all nodes on PostgreSQL until the transaction ends, so a
+/// signal cursor misses none.
+pub async fn lock_signal_writers(tx: &mut Tx) -> Result<()> {
+    if let db::Tx::Pg(_) = tx {
+        db::execute!(tx, "select pg_advisory_xact_lock(cast(740015 as bigint))")?;
+    }
+    Ok(())
+}

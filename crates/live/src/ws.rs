@@ -4,6 +4,7 @@
 
 use crate::hub::{Hub, Outgoing};
 use crate::model::{ChatStatus, MessageBody, Visitor, origin_allowed};
+use crate::relay::Signal;
 use crate::store::{MessageRow, SessionRow};
 use crate::{LiveError, ops};
 use axum::Extension;
@@ -86,7 +87,7 @@ pub async fn visitor_socket(
     if !hub.allow_chat(&peer.ip().to_string(), state.clock.now(), settings.visitor_chats_per_minute) {
         return Err(LiveError::TooManyChats.into());
     }
-    let writer = hub.start(&state.db).await?;
+    let writer = hub.start(&state).await?;
     let ctx = Ctx { state, hub, writer };
     let origin = origin.unwrap_or_default();
     Ok(upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| run_visitor(socket, ctx, origin)))
@@ -231,6 +232,10 @@ async fn visitor_hello(ctx: &Ctx, hello: &str, origin: &str, conn: crate::hub::C
             let _ = tx.try_send(json!({ "type": "agent", "chat_session_id": id }).to_string());
             if let Some(agent) = session.agent_user_id {
                 ctx.hub.to_agent(agent, &json!({ "type": "visitor_back", "chat_session_id": id }));
+                if !ctx.hub.agent_here(agent) {
+                    let back = Signal::VisitorBack { chat_session_id: id, agent_user_id: agent };
+                    ctx.hub.signal_others(&ctx.state.db, back, now);
+                }
             }
         }
         _ => {
@@ -256,11 +261,15 @@ async fn visitor_frame(ctx: &Ctx, session: &SessionRow, text: &str) -> Result<()
             };
             ctx.writer.send(message).await.map_err(|_| LiveError::ChatEnded)?;
         }
-        VisitorFrame::Typing => {
-            if let Some(agent) = ctx.hub.owner_of(id) {
-                ctx.hub.to_agent(agent, &json!({ "type": "typing", "chat_session_id": id }));
-            }
-        }
+        VisitorFrame::Typing => match ctx.hub.owner_of(id) {
+            Some(agent) => ctx.hub.to_agent(agent, &json!({ "type": "typing", "chat_session_id": id })),
+            // The agent's console is on another node (or none is open yet).
+            None => ctx.hub.signal_others(
+                &ctx.state.db,
+                Signal::Typing { chat_session_id: id, from_visitor: true },
+                ctx.state.clock.now(),
+            ),
+        },
         VisitorFrame::End => visitor_leaves(ctx, id).await?,
     }
     Ok(())
@@ -332,7 +341,7 @@ pub async fn agent_socket(
     if !same_origin(&headers) {
         return Err(LiveError::OriginRefused.into());
     }
-    let writer = hub.start(&state.db).await?;
+    let writer = hub.start(&state).await?;
     let ctx = Ctx { state, hub, writer };
     Ok(upgrade.max_message_size(MAX_FRAME_BYTES).on_upgrade(move |socket| crate::console::run_agent(socket, ctx, user)))
 }

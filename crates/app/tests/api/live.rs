@@ -490,3 +490,153 @@ async fn a_visitor_on_one_node_and_agents_on_another_chat_through_the_shared_dat
     app.stop().await;
     Ok(())
 }
+
+/// This node's relay status from `GET /api/v1/live/node` on `base` (http://host:port).
+async fn node_status(app: &TestApp, base: &str, admin: &str) -> Result<Value, Error> {
+    let response = app.api.get(format!("{base}/api/v1/live/node")).bearer_auth(admin).send().await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    Ok(response.json().await?)
+}
+
+/// Waits until the node's `relaying` is `want`; yields how long it took (fails after 5 s).
+async fn until_relaying(app: &TestApp, base: &str, admin: &str, want: bool) -> Result<Duration, Error> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < Duration::from_secs(5) {
+        if node_status(app, base, admin).await?["relaying"] == want {
+            return Ok(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(format!("{base} never had relaying = {want}").into())
+}
+
+#[tokio::test]
+async fn a_lone_node_does_no_relay_reads_while_idle_and_relays_once_a_second_node_joins() -> TestResult {
+    let app = spawn_app().await;
+    let admin = app.user_with_token("root", Role::Admin).await?;
+    let ana = app.user_with_token("ana", Role::Agent1).await?;
+    let base_a = app.base.clone();
+    let before = node_status(&app, &base_a, &admin).await?;
+    assert_eq!(before["started"], false, "nothing starts the hub before the first chat or page");
+
+    let mut ana_a = console(&base_a.replacen("http://", "ws://", 1), &ana).await?;
+    expect(&mut ana_a, "queue").await?;
+    let alone = node_status(&app, &base_a, &admin).await?;
+    assert_eq!((alone["started"].as_bool(), alone["relaying"].as_bool()), (Some(true), Some(false)), "{alone}");
+    // Idle for a while: the node counts the others (a tiny read) but never reads messages or
+    // compares its queue with the database.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let idle = node_status(&app, &base_a, &admin).await?;
+    assert_eq!(idle["relay_queries"], 0, "{idle}");
+    assert!(idle["presence_checks"].as_u64().unwrap_or(0) >= 1, "{idle}");
+
+    let node_b = second_node(&app).await?;
+    let base_b = format!("http://{}", node_b.addr);
+    assert_eq!(node_status(&app, &base_b, &admin).await?["started"], false);
+    let mut ana_b = console(&base_b.replacen("http://", "ws://", 1), &ana).await?;
+    expect(&mut ana_b, "queue").await?;
+    let newcomer = node_status(&app, &base_b, &admin).await?;
+    assert_eq!((newcomer["relaying"].as_bool(), newcomer["other_nodes"].as_i64()), (Some(true), Some(1)));
+    let waited = until_relaying(&app, &base_a, &admin, true).await?;
+    assert!(waited < Duration::from_secs(3), "node A noticed node B after {waited:?}");
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let relaying = node_status(&app, &base_a, &admin).await?;
+    assert!(relaying["relay_queries"].as_u64().unwrap_or(0) > 0, "{relaying}");
+
+    // Node B stops: its row goes, and node A falls quiet again.
+    drop(ana_b);
+    node_b.stop().await;
+    until_relaying(&app, &base_a, &admin, false).await?;
+    let quiet = node_status(&app, &base_a, &admin).await?["relay_queries"].clone();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    assert_eq!(node_status(&app, &base_a, &admin).await?["relay_queries"], quiet, "no reads once alone again");
+    drop(ana_a);
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn typing_and_a_visitor_coming_back_reach_the_other_node() -> TestResult {
+    let app = spawn_app().await;
+    let ana = app.user_with_token("ana", Role::Agent1).await?;
+    let node_b = second_node(&app).await?;
+    let base_b = format!("ws://{}", node_b.addr);
+
+    let mut maria = visitor(&app).await?;
+    send(&mut maria, json!({"type": "start", "name": "Maria", "email": "maria@example.org"})).await?;
+    let welcome = expect(&mut maria, "welcome").await?;
+    let session = welcome["chat_session_id"].as_i64().ok_or("no session")?;
+    let resume = welcome["token"].as_str().ok_or("no token")?.to_string();
+    let mut ana_b = console(&base_b, &ana).await?;
+    send(&mut ana_b, json!({"type": "take", "chat_session_id": session})).await?;
+    expect(&mut ana_b, "assigned").await?;
+    // The greeting line proves node A relays now.
+    expect_message(&mut maria, "system").await?;
+
+    send(&mut maria, json!({"type": "typing"})).await?;
+    assert_eq!(expect(&mut ana_b, "typing").await?["chat_session_id"], session, "visitor typing on node A");
+    send(&mut ana_b, json!({"type": "typing", "chat_session_id": session})).await?;
+    expect(&mut maria, "typing").await?;
+
+    drop(maria);
+    let mut maria = visitor(&app).await?;
+    send(&mut maria, json!({"type": "resume", "token": resume})).await?;
+    expect(&mut maria, "welcome").await?;
+    assert_eq!(expect(&mut ana_b, "visitor_back").await?["chat_session_id"], session, "reconnected on node A");
+    drop((maria, ana_b));
+    node_b.stop().await;
+    app.stop().await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_call_reported_to_one_node_pops_on_the_agents_screen_on_another() -> TestResult {
+    let app = spawn_app().await;
+    let admin = app.user_with_token("root", Role::Admin).await?;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    let ana = user_id(&app, "ana").await?;
+    settings(&app, &admin, json!({"telephony_secret": SECRET})).await?;
+    let url = app.url(&format!("/api/v1/telephony/extensions/{ana}"));
+    let response = app.api.put(url).bearer_auth(&admin).json(&json!({"extension": "201"})).send().await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let mut stream = app.api.get(app.url("/events")).bearer_auth(&agent).send().await?;
+    let mut buffer = String::new();
+    tokio::time::timeout(Duration::from_secs(5), next_event(&mut stream, &mut buffer, "ready")).await??;
+
+    // The phone system reports the call to node B; Ana's page listens on node A.
+    let node_b = second_node(&app).await?;
+    let ringing = json!({"call_id": "b-1", "event": "ringing", "caller_number": "+15555550199", "extension": "201"});
+    let sent = std::time::Instant::now();
+    let response = app
+        .api
+        .post(format!("http://{}/api/v1/telephony/events", node_b.addr))
+        .header("x-telephony-secret", SECRET)
+        .json(&ringing)
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let answer: Value = response.json().await?;
+    assert_eq!((answer["popped"].as_bool(), answer["relayed"].as_bool()), (Some(false), Some(true)), "{answer}");
+    let pop = tokio::time::timeout(Duration::from_secs(4), next_event(&mut stream, &mut buffer, "call")).await??;
+    assert!(sent.elapsed() < Duration::from_secs(3), "relayed within {:?}", sent.elapsed());
+    assert_eq!((pop["call_id"].as_str(), pop["caller_number"].as_str()), (Some("b-1"), Some("+15555550199")));
+
+    // A transfer reported to node B rings again: the second pop arrives too, once.
+    let transferred = json!({"call_id": "b-1", "event": "transferred", "extension": "201"});
+    let response = app
+        .api
+        .post(format!("http://{}/api/v1/telephony/events", node_b.addr))
+        .header("x-telephony-secret", SECRET)
+        .json(&transferred)
+        .send()
+        .await?;
+    assert_eq!(response.status(), StatusCode::OK);
+    let pop = tokio::time::timeout(Duration::from_secs(4), next_event(&mut stream, &mut buffer, "call")).await??;
+    assert_eq!(pop["state"], "transferred");
+    let again = tokio::time::timeout(Duration::from_millis(600), next_event(&mut stream, &mut buffer, "call")).await;
+    assert!(again.is_err(), "each pop arrives once: {again:?}");
+    drop(stream);
+    node_b.stop().await;
+    app.stop().await;
+    Ok(())
+}

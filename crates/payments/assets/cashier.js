@@ -49,7 +49,9 @@
     }
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // After settling, not after the swap: htmx wires up the new form's boxes only when it settles
+  // (20 ms later), and what is typed into the account box before that loads no panel.
+  document.addEventListener("htmx:afterSettle", function (event) {
     if (!fromConsole(event)) return;
     var error = document.getElementById("cashier-error");
     var focus = document.getElementById(error ? "cashier-amount" : "cashier-account");

@@ -52,7 +52,8 @@ async function pick(page, fragment, count, who) {
   assert.equal(await page.getAttribute(`#cashier-picks li[data-account='${who.number}']`, "aria-selected"), "true");
   await page.keyboard.press("Enter");
   assert.equal(await page.inputValue("#cashier-account"), who.number, "the pick fills the account box");
-  assert.equal(await page.evaluate(() => document.activeElement.id), "cashier-amount", "the cursor moves to the amount");
+  const focused = await page.evaluate(() => document.activeElement.id);
+  assert.equal(focused, "cashier-amount", "the cursor moves to the amount");
   await waitForText(page, "#cashier-account-panel", new RegExp(`${who.name}.*${who.number}`, "s"));
   assert.equal(await page.$("#cashier-picks"), null, "the list gives way to the account");
 }

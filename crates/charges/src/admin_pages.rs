@@ -41,9 +41,12 @@ pub fn meaning(key: &str) -> String {
         }
         "late_fee_minimum_minor" => "The smallest late fee, in minor units (with 0 basis points: a flat fee).".into(),
         "late_fee_grace_period_days" => "Days past the due date before an item is late.".into(),
-        other => match other.strip_prefix("deposit_minor.") {
-            Some(rating) => format!("Deposit required for credit rating {rating}, in minor units (0: none)."),
-            None => String::new(),
+        other => match (other.strip_prefix("deposit_minor."), other.strip_prefix(ops::NOTICE_SETTING_PREFIX)) {
+            (Some(rating), _) => format!("Deposit required for credit rating {rating}, in minor units (0: none)."),
+            (_, Some(notice)) => {
+                format!("1: send the customer the {notice} notice (template {notice} at /admin/templates); 0: do not.")
+            }
+            _ => String::new(),
         },
     }
 }

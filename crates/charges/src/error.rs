@@ -72,6 +72,10 @@ pub enum ChargeError {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Contact(#[from] ContactError),
+    #[error("must be 1 (the notice is sent) or 0 (it is not)")]
+    NoticeSwitchInvalid,
+    #[error("the customer's notice could not be sent: {0}")]
+    Notice(#[from] correspondence::CorrespondenceError),
     #[error(transparent)]
     Db(#[from] db::Error),
 }
@@ -86,6 +90,7 @@ impl Problem for ChargeError {
             | E::AdjustmentNotFound
             | E::DepositNotFound
             | E::ArrangementNotFound
+            E::Notice(e) => e.status(),
             | E::SettingUnknown => StatusCode::NOT_FOUND,
             E::AdjustmentRequiresDifferentApprover | E::DepositRefundRequiresDifferentApprover => StatusCode::FORBIDDEN,
             E::AdjustmentNotPending
@@ -140,8 +145,10 @@ impl Problem for ChargeError {
     }
 
     fn field(&self) -> Option<&'static str> {
+            E::NoticeSwitchInvalid => "notice_switch_invalid",
         use ChargeError as E;
         match self {
+            E::Notice(e) => e.code(),
             E::AmountInvalid { field }
             | E::IdInvalid { field }
             | E::DateInvalid { field }
@@ -157,10 +164,11 @@ impl Problem for ChargeError {
             E::DepositNotRequired => Some("amount"),
             E::InstalmentCountInvalid => Some("instalment_count"),
             E::FrequencyUnknown => Some("frequency"),
-            E::SettingValueInvalid => Some("value"),
+            E::SettingValueInvalid | E::NoticeSwitchInvalid => Some("value"),
             E::Ledger(e) => e.field(),
             E::Contact(e) => e.field(),
             _ => None,
         }
     }
 }
+            E::Notice(e) => e.field(),

@@ -8,11 +8,13 @@ mod adjustments;
 mod arrangements;
 mod deposits;
 mod fees;
+mod notices;
 
 pub use adjustments::*;
 pub use arrangements::*;
 pub use deposits::*;
 pub use fees::*;
+pub use notices::{ARRANGEMENT_BROKEN_NOTICE, DEPOSIT_BILLED_NOTICE, LATE_FEE_NOTICE, NOTICE_SETTING_PREFIX};
 
 use crate::ChargeError;
 use crate::model::LateFeePolicy;
@@ -82,11 +84,15 @@ pub async fn deposit_required_minor(tx: &mut Tx, credit_rating: &str) -> Result<
     setting_or(tx, &format!("deposit_minor.{credit_rating}"), 0).await
 }
 
+/// Charges' own settings, then the customer notices' switches (`notice.<key>`: 1 on, 0 off).
 pub async fn settings(tx: &mut Tx) -> Result<Vec<SettingRow>, ChargeError> {
-    Ok(store::settings(tx).await?)
+    let mut rows = store::settings(tx).await?;
+    rows.extend(notices::notice_settings(tx).await?);
+    Ok(rows)
 }
 
-/// Changes one setting (admins): the approval limit, the late-fee policy, a deposit amount.
+/// Changes one setting (admins): the approval limit, the late-fee policy, a deposit amount, or
+/// a customer notice's switch (`notice.<key>`, kept by correspondence).
 pub async fn set_setting(
     tx: &mut Tx,
     actor: &Actor,
@@ -94,6 +100,9 @@ pub async fn set_setting(
     value: i64,
     now: Timestamp,
 ) -> Result<SettingRow, ChargeError> {
+    if let Some(notice_key) = key.strip_prefix(NOTICE_SETTING_PREFIX) {
+        return notices::set_notice_setting(tx, actor, notice_key, value, now).await;
+    }
     if value < 0 {
         return Err(ChargeError::SettingValueInvalid);
     }

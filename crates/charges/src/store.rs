@@ -182,6 +182,8 @@ pub async fn fees_of(tx: &mut Tx, account_id: i64, limit: i64) -> Result<Vec<Fee
 pub struct LateItem {
     pub item_id: i64,
     pub account_id: i64,
+    /// The account's customer, whom the late-fee notice goes to.
+    pub customer_id: i64,
     pub currency: String,
     pub due_date: String,
     pub open_minor: i64,
@@ -194,8 +196,8 @@ pub async fn late_items(tx: &mut Tx, latest_due_date: &str, after_item_id: i64, 
     db::fetch_all!(
         tx,
         LateItem,
-        "select i.item_id, i.account_id, i.currency, i.due_date, i.open_minor, i.source_ref
-         from open_item i
+        "select i.item_id, i.account_id, a.customer_id, i.currency, i.due_date, i.open_minor, i.source_ref
+         from open_item i join account a on a.account_id = i.account_id
          where i.open_minor > 0 and i.due_date <= $1 and i.kind <> 'fee' and i.item_id > $2
            and not exists (select 1 from fee f where f.late_fee_item_id = i.item_id)
          order by i.item_id limit $3",

@@ -189,3 +189,4 @@ fn the_openapi_document_lists_every_api_route_with_examples_on_bodies() {
 }
 
 mod store;
+mod notices;

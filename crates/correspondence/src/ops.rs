@@ -12,11 +12,13 @@ use serde_json::json;
 
 mod case_reply;
 mod letters;
+mod notices;
 mod send;
 mod templates;
 
 pub use case_reply::{CASE_REPLY_JOB, email_case_reply, run_case_reply_job};
 pub use letters::{PrintBatch, batch_pdf, end_of_day, letter, letter_pdf, list_letters, print_batch, print_batches};
+pub use notices::{NoticeOutcome, notice_event, notices, send_notice, set_notice_enabled};
 pub use send::{SendRequest, Sent, send, thread_headers};
 pub use templates::{
     MergeData, MergeSubject, Preview, latest_template, load_merge_data, preview, save_template, template,

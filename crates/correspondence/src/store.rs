@@ -265,3 +265,4 @@ pub async fn status_counts(tx: &mut Tx) -> Result<Vec<(String, i64)>> {
 pub mod letters;
 pub mod merge;
 pub mod templates;
+pub mod notices;

@@ -85,6 +85,8 @@ pub enum PaymentError {
     Ledger(#[from] ledger::LedgerError),
     #[error(transparent)]
     Contact(#[from] contacts::ContactError),
+    #[error("the customer's notice could not be sent: {0}")]
+    Notice(#[from] correspondence::CorrespondenceError),
     #[error(transparent)]
     Db(#[from] db::Error),
 }
@@ -105,6 +107,7 @@ impl web::Problem for PaymentError {
             | E::NothingToDeposit => StatusCode::CONFLICT,
             E::Ledger(e) => web::Problem::status(e),
             E::Contact(e) => web::Problem::status(e),
+            E::Notice(e) => web::Problem::status(e),
             E::Db(_) => StatusCode::INTERNAL_SERVER_ERROR,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         }
@@ -153,6 +156,7 @@ impl web::Problem for PaymentError {
             E::IdInvalid { .. } => "id_invalid",
             E::Ledger(e) => web::Problem::code(e),
             E::Contact(e) => web::Problem::code(e),
+            E::Notice(e) => web::Problem::code(e),
             E::Db(_) => "internal_error",
         }
     }
@@ -180,6 +184,7 @@ impl web::Problem for PaymentError {
             E::StatusUnknown => Some("status"),
             E::Ledger(e) => web::Problem::field(e),
             E::Contact(e) => web::Problem::field(e),
+            E::Notice(e) => web::Problem::field(e),
             _ => None,
         }
     }

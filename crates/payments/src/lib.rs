@@ -15,6 +15,7 @@ mod error;
 pub mod file;
 pub mod import;
 pub mod model;
+pub mod notices;
 pub mod ops;
 pub mod ops_money;
 pub mod pages;

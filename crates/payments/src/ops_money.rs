@@ -111,6 +111,7 @@ pub async fn reverse_payment(
         now,
     )
     .await?;
+    crate::notices::payment_returned_notice(tx, actor, &payment, reason, Money::new(fee_minor, currency), now).await?;
     let balance = ledger::ops::receivable_balance(tx, payment.account_id, currency).await?;
     let payment = store::find_payment(tx, payment_id).await?.ok_or(PaymentError::PaymentNotFound)?;
     Ok(Reversal {

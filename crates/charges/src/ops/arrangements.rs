@@ -229,8 +229,39 @@ pub async fn review_one(
             now,
         )
         .await?;
+        broken_notice(tx, row, &rows, &statuses, facts.customer_id, now).await?;
     }
     Ok(overall)
+}
+
+/// Tells the customer their arrangement is broken (the `arrangement_broken` notice), naming the
+/// first instalment missed; keyed to the arrangement, which breaks once.
+async fn broken_notice(
+    tx: &mut Tx,
+    row: &ArrangementRow,
+    instalments: &[InstalmentRow],
+    statuses: &[InstalmentStatus],
+    customer_id: i64,
+    now: Timestamp,
+) -> Result<(), ChargeError> {
+    let missed: Vec<&InstalmentRow> =
+        instalments.iter().zip(statuses).filter(|(_, s)| **s == InstalmentStatus::Missed).map(|(r, _)| r).collect();
+    let Some(first) = missed.first() else { return Ok(()) };
+    let notice = super::notices::ChargeNotice {
+        key: super::ARRANGEMENT_BROKEN_NOTICE,
+        event_key: crate::model::document_ref("ARR", row.arrangement_id),
+        customer_id,
+        account_id: row.account_id,
+        extra: vec![
+            ("instalment_amount", super::notices::amount_text(first.amount_minor, &row.currency)),
+            ("instalment_due_date", first.due_date.clone()),
+            ("instalment_number", first.seq.to_string()),
+            ("missed_count", missed.len().to_string()),
+            ("arrangement_total", super::notices::amount_text(row.total_minor, &row.currency)),
+        ],
+    };
+    super::notices::send(tx, notice, now).await?;
+    Ok(())
 }
 
 /// `caredesk charges review-arrangements --as-of DATE`: runs the review and says what it did.

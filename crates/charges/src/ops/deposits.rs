@@ -113,7 +113,9 @@ pub async fn require_deposit(
     advance(tx, &row, DepositEvent::Bill, (Some(posted.entry_id), Some(item_id), None), now).await?;
     record(tx, actor, "deposit.billed", "deposit", deposit_id, json!({ "entry_id": posted.entry_id }), now).await?;
     mark_paid_deposits_held(tx, actor, facts.account_id, now).await?;
-    load(tx, deposit_id).await
+    let row = load(tx, deposit_id).await?;
+    super::notices::deposit_billed_notice(tx, &row, facts.customer_id, due_date, now).await?;
+    Ok(row)
 }
 
 /// Moves the account's billed deposits whose open item has been paid to `held`. Runs before

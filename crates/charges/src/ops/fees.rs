@@ -5,7 +5,7 @@
 use super::{LIST_LIMIT, account, late_fee_policy, record};
 use crate::ChargeError;
 use crate::model::{Code, document_ref, parse_amount, parse_label, parse_note};
-use crate::store::{self, FeeFields, FeeRow, FeeTypeRow};
+use crate::store::{self, FeeFields, FeeRow, FeeTypeRow, LateItem};
 use db::{Db, Tx};
 use kernel::{Actor, Currency, Money, Timestamp};
 use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
@@ -152,8 +152,10 @@ pub async fn assess_late_fees(db: &Db, as_of: BusinessDate, now: Timestamp) -> R
                 continue;
             }
             let memo = format!("Late fee on {} due {}", item.source_ref, item.due_date);
-            post_fee(&mut tx, &actor, item.account_id, &fee_type, amount, &memo, as_of, Some(item.item_id), now)
-                .await?;
+            let fee =
+                post_fee(&mut tx, &actor, item.account_id, &fee_type, amount, &memo, as_of, Some(item.item_id), now)
+                    .await?;
+            late_fee_notice(&mut tx, item, &fee, now).await?;
             run.assessed += 1;
             match run.total_minor.iter_mut().find(|(code, _)| code == currency.code()) {
                 Some((_, total)) => *total += amount.amount_minor,
@@ -163,6 +165,27 @@ pub async fn assess_late_fees(db: &Db, as_of: BusinessDate, now: Timestamp) -> R
         tx.commit().await?;
     }
     Ok(run)
+}
+
+/// Tells the customer of a late fee just charged (the `late_fee_assessed` notice), keyed to the
+/// fee, which is itself one per overdue item.
+async fn late_fee_notice(tx: &mut Tx, item: &LateItem, fee: &FeeRow, now: Timestamp) -> Result<(), ChargeError> {
+    let fee_number = document_ref("FEE", fee.fee_id);
+    let notice = super::notices::ChargeNotice {
+        key: super::LATE_FEE_NOTICE,
+        event_key: fee_number.clone(),
+        customer_id: item.customer_id,
+        account_id: item.account_id,
+        extra: vec![
+            ("fee_amount", super::notices::amount_text(fee.amount_minor, &fee.currency)),
+            ("fee_number", fee_number),
+            ("item_reference", item.source_ref.clone()),
+            ("item_due_date", item.due_date.clone()),
+            ("item_open_amount", super::notices::amount_text(item.open_minor, &item.currency)),
+        ],
+    };
+    super::notices::send(tx, notice, now).await?;
+    Ok(())
 }
 
 /// `caredesk charges late-fees --as-of DATE`: runs [`assess_late_fees`] and says what it did.

@@ -20,6 +20,7 @@ mod ledger;
 mod live;
 mod mailbox;
 mod money_story;
+mod notices;
 mod operations;
 mod payments;
 mod signin;

@@ -121,7 +121,9 @@ pub async fn add_reason(
 }
 
 /// The charges settings: `adjustment_approval_limit_minor`, `late_fee_percent_basis_points`,
-/// `late_fee_minimum_minor`, `late_fee_grace_period_days`, `deposit_minor.<credit rating>`.
+/// `late_fee_minimum_minor`, `late_fee_grace_period_days`, `deposit_minor.<credit rating>`, and
+/// the customer notices' switches `notice.<key>` (1 sent, 0 not): `late_fee_assessed`,
+/// `payment_returned`, `arrangement_broken`, `deposit_billed`.
 #[utoipa::path(
     get, path = "/api/v1/charge-settings", tag = "charges",
     security(("bearer" = ["billing.read"]), ("session" = ["billing.read"])),
@@ -135,7 +137,7 @@ pub async fn list_settings(State(state): State<AppState>) -> Result<axum::Json<V
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[schema(example = json!({"value": 25000}))]
 pub struct SettingBody {
-    /// Zero or more; amounts in minor units.
+    /// Zero or more; amounts in minor units; 1 or 0 for a `notice.<key>` switch.
     pub value: i64,
 }
 

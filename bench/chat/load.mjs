@@ -4,7 +4,9 @@
 // sends a message until the other side receives it (after the server has stored it).
 // Usage: node load.mjs BASE_URL ADMIN_TOKEN AGENT_TOKEN...   (bench/chat.sh prepares all three)
 // Environment: VISITORS (default 5000), MESSAGES (per visitor and direction, default 5),
-// SPREAD_MS (messages are spread over this window, default 20000), OPEN_CONCURRENCY (default 200).
+// SPREAD_MS (messages are spread over this window, default 20000), OPEN_CONCURRENCY (default 200),
+// AGENT_BASE (the node the agents' consoles connect to, default BASE_URL: another node on the same
+// database makes every message cross the relay).
 import WebSocket from "ws";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 
@@ -18,6 +20,7 @@ const messages = Number(process.env.MESSAGES || 5);
 const spreadMs = Number(process.env.SPREAD_MS || 20000);
 const openConcurrency = Number(process.env.OPEN_CONCURRENCY || 200);
 const wsBase = base.replace(/^http/, "ws");
+const agentWsBase = (process.env.AGENT_BASE || base).replace(/^http/, "ws");
 // Caredesk does not compress frames; not offering it saves a negotiation and a zlib per socket.
 const socketOptions = { perMessageDeflate: false };
 // A late event loop here would be counted as delivery latency: its delay is measured and
@@ -79,7 +82,7 @@ async function main() {
 
   const agents = [];
   for (const token of agentTokens) {
-    const socket = new WebSocket(`${wsBase}/chat/agent/ws`, { ...socketOptions, headers: { authorization: `Bearer ${token}` } });
+    const socket = new WebSocket(`${agentWsBase}/chat/agent/ws`, { ...socketOptions, headers: { authorization: `Bearer ${token}` } });
     await new Promise((resolve, reject) => { socket.once("open", resolve); socket.once("error", reject); });
     agents.push({ socket, sessions: [] });
   }
@@ -129,7 +132,8 @@ async function main() {
   const q = (p) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] || NaN;
   const stillOpen = open.filter((v) => v.socket.readyState === WebSocket.OPEN).length;
   console.log(JSON.stringify({
-    visitors, agents: agents.length, taken, open_at_end: stillOpen, messages_sent: expected,
+    visitors, agents: agents.length, agent_node: agentWsBase === wsBase ? "same" : "other", taken,
+    open_at_end: stillOpen, messages_sent: expected,
     messages_delivered: latencies.length, errors, open_s: +openSeconds.toFixed(1), take_s: +takeSeconds.toFixed(1),
     p50_ms: +q(0.5).toFixed(1), p99_ms: +q(0.99).toFixed(1), max_ms: +latencies[latencies.length - 1]?.toFixed(1),
     loop_delay_p99_ms: +(loopDelay.percentile(99) / 1e6).toFixed(1),

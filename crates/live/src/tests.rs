@@ -306,3 +306,45 @@ async fn settings_keep_the_secret_hashed_and_check_it() -> TestResult {
     tx.commit().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn nodes_count_each_other_while_fresh_and_signals_are_read_in_order() -> TestResult {
+    use crate::store::{self, SignalRow};
+    let s = scratch::open().await?;
+    let mut tx = s.db.begin().await?;
+    store::register_node(&mut tx, "a", t(0)).await?;
+    assert_eq!(store::other_nodes(&mut tx, "a", t(-45)).await?, 0, "alone");
+    store::register_node(&mut tx, "b", t(10)).await?;
+    assert_eq!(store::other_nodes(&mut tx, "a", t(-35)).await?, 1);
+    assert_eq!(store::other_nodes(&mut tx, "b", t(-35)).await?, 1);
+    assert_eq!(store::other_nodes(&mut tx, "b", t(5)).await?, 0, "a's row is stale by then");
+    store::refresh_node(&mut tx, "a", t(20), t(-3_600)).await?;
+    assert_eq!(store::other_nodes(&mut tx, "b", t(5)).await?, 1, "refreshed");
+    store::remove_node(&mut tx, "a").await?;
+    store::refresh_node(&mut tx, "a", t(30), t(-3_600)).await?;
+    assert_eq!(store::other_nodes(&mut tx, "b", t(25)).await?, 1, "a refresh registers a removed node again");
+    store::refresh_node(&mut tx, "b", t(4_000), t(400)).await?;
+    assert_eq!(store::other_nodes(&mut tx, "b", t(-100)).await?, 0, "nodes stopped long ago are forgotten");
+
+    let signal = |kind: &str, user_id| SignalRow {
+        live_signal_id: 0,
+        node: "a".into(),
+        kind: kind.into(),
+        chat_session_id: None,
+        sender: String::new(),
+        user_id,
+        payload: "{}".into(),
+    };
+    let before = store::last_signal_id(&mut tx).await?;
+    let first = store::insert_signal(&mut tx, &signal("call_pop", Some(7)), t(4_000)).await?;
+    let second = store::insert_signal(&mut tx, &signal("visitor_back", Some(8)), t(4_001)).await?;
+    let rows = store::signals_after(&mut tx, before, 10).await?;
+    let read: Vec<(i64, &str, Option<i64>)> =
+        rows.iter().map(|r| (r.live_signal_id, r.kind.as_str(), r.user_id)).collect();
+    assert_eq!(read, vec![(first, "call_pop", Some(7)), (second, "visitor_back", Some(8))]);
+    assert_eq!(store::signals_after(&mut tx, first, 10).await?.len(), 1);
+    store::refresh_node(&mut tx, "b", t(4_002), t(4_002)).await?;
+    assert!(store::signals_after(&mut tx, before, 10).await?.is_empty(), "old signals are removed");
+    tx.commit().await?;
+    Ok(())
+}

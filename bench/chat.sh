@@ -41,8 +41,12 @@ cleanup() {
 }
 trap cleanup EXIT
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-cd_bin() { if [ -n "$pg" ]; then "$bin" --data-dir "$dir" --database-url "$pg/$dbname" "$@"; else "$bin" --data-dir "$dir" "$@"; fi; }
-user() { echo "$password" | cd_bin user add --username "$1" --role "$2" --display-name "$1" --password-stdin >/dev/null; }
+cd_bin() {
+  if [ -n "$pg" ]; then "$bin" --data-dir "$dir" --database-url "$pg/$dbname" "$@"; else "$bin" --data-dir "$dir" "$@"; fi
+}
+user() {
+  echo "$password" | cd_bin user add --username "$1" --role "$2" --display-name "$1" --password-stdin >/dev/null
+}
 # Tokens from the CLI: signing fifty agents in over HTTP would trip the sign-in throttle.
 token() { cd_bin user token --username "$1" | tail -1; }
 # Starts one node and sets `served` to its base URL once it serves.

@@ -1,8 +1,9 @@
 //! The screens that gather several money modules at once: an account's financial view (balance,
 //! bills, payments, fees, adjustments, deposits, arrangements, ledger lines), its summary on the
 //! customer screen, and the supervisor's one approval queue (refunds, adjustments and deposit
-//! refunds above the limit, drawers awaiting sign-off). The app hosts them because it is the one crate that sees
-//! every module; each list comes from its own module's ops.
+//! refunds above the limit, drawers awaiting sign-off), and the payout list of refunds approved
+//! but not yet paid (overpayment refunds and refunded deposits). The app hosts them because it
+//! is the one crate that sees every module; each list comes from its own module's ops.
 
 use askama::Template;
 use axum::extract::State;
@@ -15,6 +16,7 @@ use web::{Access, AppState, Chrome, CurrentUser, PageError, Routes};
 pub fn routes() -> Routes {
     Routes::new()
         .get("/approvals", Access::Signed(Permission::MoneyApprove), approvals_page)
+        .get("/payouts", Access::Signed(Permission::PaymentsManage), payouts_page)
         .get("/accounts/{account_id}", Access::Signed(Permission::BillingRead), account_page)
         .get("/accounts/{account_id}/summary", Access::Signed(Permission::BillingRead), account_summary)
 }
@@ -149,14 +151,70 @@ async fn approvals_page(
             )
         })
         .collect();
-    let chrome = Chrome::new("Approvals", Some(&user), "/approvals", partial);
-    let chrome = match (outcome.error, outcome.done) {
+    let chrome = with_outcome(Chrome::new("Approvals", Some(&user), "/approvals", partial), outcome);
+    let view = ApprovalsPage { chrome, refunds, adjustments, deposit_refunds, drawers };
+    render(&view)
+}
+
+#[derive(Template)]
+#[template(path = "money/payouts.html")]
+struct PayoutsPage {
+    chrome: Chrome,
+    refunds: Vec<Row>,
+    deposit_refunds: Vec<Row>,
+}
+
+/// Refunds approved (or refunded deposits) waiting to be paid by check or card refund; each row's
+/// form posts to the module's issue endpoint, which comes back here with the outcome.
+async fn payouts_page(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    HtmxPartial(partial): HtmxPartial,
+    Query(outcome): Query<Outcome>,
+) -> Result<Html<String>, PageError> {
+    let mut tx = state.db.read().await?;
+    let approved = payments::model::RefundStatus::Approved;
+    let refunds = payments::ops_money::refunds(&mut tx, Some(approved), 200).await.map_err(payments::to_api_error)?;
+    let deposit_refunds = charges::ops::deposit_refunds_to_issue(&mut tx).await?;
+    tx.rollback().await?;
+    let refunds = refunds
+        .into_iter()
+        .map(|r| {
+            let cells = vec![
+                r.account_number,
+                r.customer_name,
+                amount(r.amount_minor, &r.currency),
+                r.reason,
+                r.decided_by.unwrap_or_default(),
+                r.decided_at.map(when).unwrap_or_default(),
+            ];
+            Row::new(r.refund_id, Some(format!("/accounts/{}", r.account_id)), cells)
+        })
+        .collect();
+    let deposit_refunds = deposit_refunds
+        .into_iter()
+        .map(|d| {
+            let cells = vec![
+                d.account_number,
+                amount(d.amount_minor, &d.currency),
+                d.refund_note.unwrap_or_default(),
+                d.refund_decided_by.or(d.refund_requested_by).unwrap_or_else(|| d.created_by.clone()),
+                when(d.updated_at),
+            ];
+            Row::new(d.deposit_id, Some(format!("/accounts/{}/charges", d.account_id)), cells)
+        })
+        .collect();
+    let chrome = with_outcome(Chrome::new("Refund payouts", Some(&user), "/payouts", partial), outcome);
+    render(&PayoutsPage { chrome, refunds, deposit_refunds })
+}
+
+/// The flash a list shows after a form came back to it.
+fn with_outcome(chrome: Chrome, outcome: Outcome) -> Chrome {
+    match (outcome.error, outcome.done) {
         (Some(error), _) => chrome.with_flash(format!("Not done: {error}")),
         (None, Some(_)) => chrome.with_flash("Done."),
         (None, None) => chrome,
-    };
-    let view = ApprovalsPage { chrome, refunds, adjustments, deposit_refunds, drawers };
-    render(&view)
+    }
 }
 
 /// The facts at the top of an account's screens.

@@ -52,6 +52,10 @@ pub enum ChargeError {
     DepositRefundNotPending,
     #[error("a deposit refund must be approved by a supervisor other than the one who requested it")]
     DepositRefundRequiresDifferentApprover,
+    #[error("this deposit has no refund waiting to be paid out")]
+    DepositRefundNotToIssue,
+    #[error("give the check number or the card refund reference the refund was paid with")]
+    IssueReferenceMissing,
     #[error("no such payment arrangement")]
     ArrangementNotFound,
     #[error("this payment arrangement is no longer active")]
@@ -68,14 +72,14 @@ pub enum ChargeError {
     SettingUnknown,
     #[error("must be zero or more")]
     SettingValueInvalid,
-    #[error(transparent)]
-    Ledger(#[from] LedgerError),
-    #[error(transparent)]
-    Contact(#[from] ContactError),
     #[error("must be 1 (the notice is sent) or 0 (it is not)")]
     NoticeSwitchInvalid,
     #[error("the customer's notice could not be sent: {0}")]
     Notice(#[from] correspondence::CorrespondenceError),
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Contact(#[from] ContactError),
     #[error(transparent)]
     Db(#[from] db::Error),
 }
@@ -86,15 +90,16 @@ impl Problem for ChargeError {
         match self {
             E::Ledger(e) => e.status(),
             E::Contact(e) => e.status(),
+            E::Notice(e) => e.status(),
             E::AccountNotFound
             | E::AdjustmentNotFound
             | E::DepositNotFound
             | E::ArrangementNotFound
-            E::Notice(e) => e.status(),
             | E::SettingUnknown => StatusCode::NOT_FOUND,
             E::AdjustmentRequiresDifferentApprover | E::DepositRefundRequiresDifferentApprover => StatusCode::FORBIDDEN,
             E::AdjustmentNotPending
             | E::DepositRefundNotPending
+            | E::DepositRefundNotToIssue
             | E::DepositNotHeld
             | E::DepositStateDoesNotAllowThis
             | E::ArrangementNotActive
@@ -130,6 +135,8 @@ impl Problem for ChargeError {
             E::DepositStateDoesNotAllowThis => "deposit_state_does_not_allow_this",
             E::DepositRefundNotPending => "deposit_refund_not_pending",
             E::DepositRefundRequiresDifferentApprover => "deposit_refund_requires_different_approver",
+            E::DepositRefundNotToIssue => "deposit_refund_not_to_issue",
+            E::IssueReferenceMissing => "issue_reference_missing",
             E::ArrangementNotFound => "arrangement_not_found",
             E::ArrangementNotActive => "arrangement_not_active",
             E::ArrangementAlreadyActive => "arrangement_already_active",
@@ -138,17 +145,17 @@ impl Problem for ChargeError {
             E::FrequencyUnknown => "frequency_unknown",
             E::SettingUnknown => "setting_unknown",
             E::SettingValueInvalid => "setting_value_invalid",
+            E::NoticeSwitchInvalid => "notice_switch_invalid",
             E::Ledger(e) => e.code(),
             E::Contact(e) => e.code(),
+            E::Notice(e) => e.code(),
             E::Db(_) => "internal_error",
         }
     }
 
     fn field(&self) -> Option<&'static str> {
-            E::NoticeSwitchInvalid => "notice_switch_invalid",
         use ChargeError as E;
         match self {
-            E::Notice(e) => e.code(),
             E::AmountInvalid { field }
             | E::IdInvalid { field }
             | E::DateInvalid { field }
@@ -162,13 +169,14 @@ impl Problem for ChargeError {
             E::DirectionUnknown => Some("direction"),
             E::StatusUnknown => Some("status"),
             E::DepositNotRequired => Some("amount"),
+            E::IssueReferenceMissing => Some("reference"),
             E::InstalmentCountInvalid => Some("instalment_count"),
             E::FrequencyUnknown => Some("frequency"),
             E::SettingValueInvalid | E::NoticeSwitchInvalid => Some("value"),
             E::Ledger(e) => e.field(),
+            E::Notice(e) => e.field(),
             E::Contact(e) => e.field(),
             _ => None,
         }
     }
 }
-            E::Notice(e) => e.field(),

@@ -47,6 +47,20 @@ pub fn parse_note(text: &str, field: &'static str) -> Result<String, ChargeError
     Ok(text.to_string())
 }
 
+/// How a refund was paid out: a check number or a card processor's refund reference, 1 to 60
+/// characters. A run of 13 or more digits looks like a card number, which is never stored.
+pub fn parse_reference(text: &str, field: &'static str) -> Result<String, ChargeError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(ChargeError::IssueReferenceMissing);
+    }
+    let longest_digit_run = text.split(|c: char| !c.is_ascii_digit()).map(str::len).max().unwrap_or(0);
+    if text.chars().count() > 60 || text.chars().any(char::is_control) || longest_digit_run >= 13 {
+        return Err(ChargeError::TextInvalid { field });
+    }
+    Ok(text.to_string())
+}
+
 /// A positive amount in the account's currency, from decimal text such as `25.00`.
 pub fn parse_amount(text: &str, currency: Currency, field: &'static str) -> Result<Money, ChargeError> {
     let money = Money::parse(text, currency).map_err(|_| ChargeError::AmountInvalid { field })?;
@@ -164,7 +178,10 @@ pub enum DepositStatus {
     Held,
     RefundPending,
     Applied,
+    /// Refunded to refunds payable; waits to be paid out.
     Refunded,
+    /// The refund was paid out (check or card refund), clearing refunds payable.
+    RefundIssued,
 }
 
 /// What happens to a deposit.
@@ -180,10 +197,12 @@ pub enum DepositEvent {
     RequestRefund,
     ApproveRefund,
     RejectRefund,
+    /// A refunded deposit paid out by check or card refund.
+    IssueRefund,
 }
 
 impl DepositEvent {
-    pub const ALL: [DepositEvent; 7] = [
+    pub const ALL: [DepositEvent; 8] = [
         DepositEvent::Bill,
         DepositEvent::Paid,
         DepositEvent::Apply,
@@ -191,6 +210,7 @@ impl DepositEvent {
         DepositEvent::RequestRefund,
         DepositEvent::ApproveRefund,
         DepositEvent::RejectRefund,
+        DepositEvent::IssueRefund,
     ];
 
     /// How a refund of `amount_minor` starts: above the limit it waits for approval.
@@ -200,13 +220,14 @@ impl DepositEvent {
 }
 
 impl DepositStatus {
-    pub const ALL: [DepositStatus; 6] = [
+    pub const ALL: [DepositStatus; 7] = [
         DepositStatus::Required,
         DepositStatus::Billed,
         DepositStatus::Held,
         DepositStatus::RefundPending,
         DepositStatus::Applied,
         DepositStatus::Refunded,
+        DepositStatus::RefundIssued,
     ];
 
     pub fn code(self) -> &'static str {
@@ -217,6 +238,7 @@ impl DepositStatus {
             DepositStatus::RefundPending => "refund_pending",
             DepositStatus::Applied => "applied",
             DepositStatus::Refunded => "refunded",
+            DepositStatus::RefundIssued => "refund_issued",
         }
     }
 
@@ -235,6 +257,8 @@ impl DepositStatus {
             (S::Held, E::RequestRefund) => Ok(S::RefundPending),
             (S::RefundPending, E::ApproveRefund) => Ok(S::Refunded),
             (S::RefundPending, E::RejectRefund) => Ok(S::Held),
+            (S::Refunded, E::IssueRefund) => Ok(S::RefundIssued),
+            (_, E::IssueRefund) => Err(ChargeError::DepositRefundNotToIssue),
             (_, E::ApproveRefund | E::RejectRefund) => Err(ChargeError::DepositRefundNotPending),
             (S::Billed, E::Apply | E::Refund | E::RequestRefund) => Err(ChargeError::DepositNotHeld),
             _ => Err(ChargeError::DepositStateDoesNotAllowThis),

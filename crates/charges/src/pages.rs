@@ -1,7 +1,8 @@
 //! HTML handlers: the account's charges page (`/accounts/{account_id}/charges`) with forms for a
 //! fee, an adjustment, a deposit and an arrangement and the lists of each, and the form
 //! endpoints a supervisor's approval queue (`/approvals`) posts to approve or reject an
-//! adjustment or a deposit refund above the approval limit.
+//! adjustment or a deposit refund above the approval limit, and the payout list (`/payouts`)
+//! posts to pay a refunded deposit out.
 
 use crate::ChargeError;
 use crate::model::Decision;
@@ -35,6 +36,7 @@ pub fn routes() -> Routes {
         .post("/adjustments/{adjustment_id}/reject", approve, reject_adjustment)
         .post("/deposits/{deposit_id}/refund/approve", approve, approve_deposit_refund)
         .post("/deposits/{deposit_id}/refund/reject", approve, reject_deposit_refund)
+        .post("/deposits/{deposit_id}/refund/issue", Access::Signed(P::PaymentsManage), issue_deposit_refund)
 }
 
 /// An amount in minor units of a currency code, for display.
@@ -299,7 +301,7 @@ enum Pending {
     DepositRefund,
 }
 
-/// Approves or rejects from the approval queue, then back to it as the payments forms do:
+/// Approves or rejects from the approval queue, then back to it (`web::form_action`):
 /// `/approvals?done=1`, or `/approvals?error=<message>` when the decision is refused (nothing
 /// written). A server-side failure stays an error page.
 async fn decide(
@@ -310,26 +312,18 @@ async fn decide(
     note: String,
     decision: Decision,
 ) -> Result<Response, PageError> {
-    let now = state.clock.now();
     let actor = user.actor();
-    let mut tx = state.db.begin().await?;
-    let outcome = match what {
-        Pending::Adjustment => ops::decide_adjustment(&mut tx, &actor, id, decision, &note, now).await.map(|_| ()),
-        Pending::DepositRefund => {
-            ops::decide_deposit_refund(&mut tx, &actor, id, decision, &note, now).await.map(|_| ())
-        }
-    };
-    match outcome {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(Redirect::to("/approvals?done=1").into_response())
-        }
-        Err(e) => {
-            tx.rollback().await?;
-            let (_, message) = web::form_message(e)?;
-            Ok(Redirect::to(&format!("/approvals?error={}", web::auth::urlencode(&message))).into_response())
-        }
-    }
+    web::form_action(&state, "/approvals", move |tx, now| {
+        Box::pin(async move {
+            match what {
+                Pending::Adjustment => ops::decide_adjustment(tx, &actor, id, decision, &note, now).await.map(|_| ()),
+                Pending::DepositRefund => {
+                    ops::decide_deposit_refund(tx, &actor, id, decision, &note, now).await.map(|_| ())
+                }
+            }
+        })
+    })
+    .await
 }
 
 async fn approve_adjustment(
@@ -366,4 +360,24 @@ async fn reject_deposit_refund(
     Form(form): Form<DecisionForm>,
 ) -> Result<Response, PageError> {
     decide(state, user, Pending::DepositRefund, id, form.note, Decision::Reject).await
+}
+
+#[derive(Deserialize, Default)]
+struct IssueForm {
+    #[serde(default)]
+    reference: String,
+}
+
+/// Pays a refunded deposit out from the payout list (`/payouts`) and goes back to it.
+async fn issue_deposit_refund(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<IssueForm>,
+) -> Result<Response, PageError> {
+    let actor = user.actor();
+    web::form_action(&state, "/payouts", move |tx, now| {
+        Box::pin(async move { ops::issue_deposit_refund(tx, &actor, id, &form.reference, now).await.map(|_| ()) })
+    })
+    .await
 }

@@ -57,6 +57,7 @@ fn deposit_transitions_exhaustively() {
                 (S::Held, E::RequestRefund) => Some(S::RefundPending),
                 (S::RefundPending, E::ApproveRefund) => Some(S::Refunded),
                 (S::RefundPending, E::RejectRefund) => Some(S::Held),
+                (S::Refunded, E::IssueRefund) => Some(S::RefundIssued),
                 _ => None,
             };
             match (from.next(event), expected) {
@@ -70,6 +71,8 @@ fn deposit_transitions_exhaustively() {
     assert!(matches!(S::Billed.next(E::Apply), Err(ChargeError::DepositNotHeld)));
     assert!(matches!(S::Held.next(E::ApproveRefund), Err(ChargeError::DepositRefundNotPending)));
     assert!(matches!(S::RefundPending.next(E::Apply), Err(ChargeError::DepositStateDoesNotAllowThis)));
+    assert!(matches!(S::Held.next(E::IssueRefund), Err(ChargeError::DepositRefundNotToIssue)));
+    assert!(matches!(S::RefundIssued.next(E::IssueRefund), Err(ChargeError::DepositRefundNotToIssue)));
     assert_eq!(E::refund(10_000, 10_000), E::Refund, "at the limit refunds directly");
     assert_eq!(E::refund(10_001, 10_000), E::RequestRefund);
 }

@@ -32,6 +32,7 @@ pub fn routes() -> Routes {
         .post("/drawers/{drawer_id}/sign-off", approve, sign_off)
         .post("/refunds/{refund_id}/approve", approve, approve_refund)
         .post("/refunds/{refund_id}/reject", approve, reject_refund)
+        .post("/refunds/{refund_id}/issue", manage, issue_refund)
         .get("/bank-deposits", manage, deposits_page)
         .post("/bank-deposits", manage, make_deposit)
         .get("/payment-files", manage, files_page)
@@ -211,37 +212,13 @@ async fn close_drawer(
     }
 }
 
-/// Runs one approval and goes back to `/approvals`, saying what happened.
-async fn approval<F>(state: &AppState, op: F) -> Result<Response, PageError>
-where
-    F: for<'a> FnOnce(
-        &'a mut db::Tx,
-        kernel::Timestamp,
-    )
-        -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), PaymentError>> + Send + 'a>>,
-{
-    let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
-    match op(&mut tx, now).await {
-        Ok(()) => {
-            tx.commit().await?;
-            Ok(Redirect::to("/approvals?done=1").into_response())
-        }
-        Err(error) => {
-            tx.rollback().await?;
-            let (_, message) = web::form_message(error)?;
-            Ok(Redirect::to(&format!("/approvals?error={}", web::auth::urlencode(&message))).into_response())
-        }
-    }
-}
-
 async fn sign_off(
     State(state): State<AppState>,
     user: CurrentUser,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     let actor = user.actor();
-    approval(&state, move |tx, now| {
+    web::form_action(&state, "/approvals", move |tx, now| {
         Box::pin(async move { ops::sign_off_drawer(tx, &actor, id, now).await.map(|_| ()) })
     })
     .await
@@ -261,7 +238,7 @@ async fn decide(
     action: RefundAction,
 ) -> Result<Response, PageError> {
     let actor = user.actor();
-    approval(&state, move |tx, now| {
+    web::form_action(&state, "/approvals", move |tx, now| {
         Box::pin(async move {
             let note = crate::model::parse_short(Some(&note), 500, "note")?.unwrap_or_default();
             ops_money::decide_refund(tx, &actor, id, action, &note, now).await.map(|_| ())
@@ -414,4 +391,24 @@ async fn upload_file(
             Ok((status, show_files(&state, &user, None, Some(message), Vec::new(), form.text).await?).into_response())
         }
     }
+}
+
+#[derive(Deserialize, Default)]
+struct IssueForm {
+    #[serde(default)]
+    reference: String,
+}
+
+/// Pays an approved refund out from the payout list (`/payouts`) and goes back to it.
+async fn issue_refund(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    Form(form): Form<IssueForm>,
+) -> Result<Response, PageError> {
+    let actor = user.actor();
+    web::form_action(&state, "/payouts", move |tx, now| {
+        Box::pin(async move { ops_money::issue_refund(tx, &actor, id, &form.reference, now).await.map(|_| ()) })
+    })
+    .await
 }

@@ -53,6 +53,7 @@ pub const NAV: &[NavEntry] = &[
         permission: Permission::BillingManage,
     },
     NavEntry { section: "Money", href: "/approvals", label: "Approvals", permission: Permission::MoneyApprove },
+    NavEntry { section: "Money", href: "/payouts", label: "Refund payouts", permission: Permission::PaymentsManage },
     NavEntry {
         section: "Money",
         href: "/ledger/trial-balance",

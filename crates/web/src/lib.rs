@@ -14,6 +14,7 @@ pub mod assets;
 pub mod auth;
 mod error;
 pub mod extract;
+mod form_action;
 pub mod idempotency;
 pub mod layout;
 pub mod metrics;
@@ -22,6 +23,7 @@ mod state;
 pub mod store;
 
 pub use auth::{CurrentUser, Via};
+pub use form_action::{FormFuture, form_action};
 pub use error::{ApiError, FieldError, PageError, Problem, ProblemDocument, field_message, form_message};
 pub use layout::Chrome;
 pub use routes::{Access, RouteInfo, Routes};

@@ -23,6 +23,7 @@ mod money_story;
 mod notices;
 mod operations;
 mod payments;
+mod payouts;
 mod signin;
 mod story;
 mod tidy;

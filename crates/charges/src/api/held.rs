@@ -26,6 +26,7 @@ pub fn routes() -> Routes {
         .get("/api/v1/deposits", manage, list_deposits)
         .post("/api/v1/deposits/{deposit_id}/refund/approve", approve, approve_deposit_refund)
         .post("/api/v1/deposits/{deposit_id}/refund/reject", approve, reject_deposit_refund)
+        .post("/api/v1/deposits/{deposit_id}/refund/issue", Access::Signed(P::PaymentsManage), issue_deposit_refund)
         .post("/api/v1/arrangements", manage, make_arrangement)
         .get("/api/v1/arrangements/{arrangement_id}", read, get_arrangement)
         .get("/api/v1/accounts/{account_id}/arrangements", read, account_arrangements)
@@ -130,7 +131,7 @@ pub async fn refund_deposit(
     get, path = "/api/v1/deposits", tag = "charges",
     security(("bearer" = ["billing.manage"]), ("session" = ["billing.manage"])),
     params(("status" = Option<String>, Query,
-        description = "refund_pending (default), required, billed, held, applied, refunded")),
+        description = "refund_pending (default), required, billed, held, applied, refunded, refund_issued")),
     responses((status = 200, body = Vec<DepositRow>), (status = 422, body = web::ProblemDocument)),
 )]
 pub async fn list_deposits(
@@ -286,6 +287,42 @@ pub async fn cancel_arrangement(
     let route = format!("POST /api/v1/arrangements/{id}/cancel");
     idempotent(&state, user, headers, route, id, StatusCode::OK, move |tx, actor, now| {
         Box::pin(async move { ops::cancel_arrangement(tx, &actor, id, now).await })
+    })
+    .await
+}
+
+/// Paying a refunded deposit out.
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(example = json!({"reference": "CHK-100517"}))]
+pub struct DepositRefundIssueBody {
+    /// The refund check's number or the card refund's reference (1 to 60 characters; never a
+    /// card number).
+    pub reference: String,
+}
+
+/// Pay a refunded deposit out by check or card refund: posts Dr refunds payable / Cr cash once;
+/// the deposit becomes `refund_issued`.
+#[utoipa::path(
+    post, path = "/api/v1/deposits/{deposit_id}/refund/issue", tag = "charges", request_body = DepositRefundIssueBody,
+    security(("bearer" = ["payments.manage"]), ("session" = ["payments.manage"])),
+    params(("deposit_id" = i64, Path), ("Idempotency-Key" = Option<String>, Header)),
+    responses(
+        (status = 200, body = DepositRow),
+        (status = 409, body = web::ProblemDocument, description = "deposit_refund_not_to_issue"),
+        (status = 422, body = web::ProblemDocument, description = "issue_reference_missing or text_invalid"),
+    ),
+)]
+pub async fn issue_deposit_refund(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Json(body): Json<DepositRefundIssueBody>,
+) -> Result<Response, ApiError> {
+    let route = format!("POST /api/v1/deposits/{id}/refund/issue");
+    let reference = body.reference.clone();
+    idempotent(&state, user, headers, route, body, StatusCode::OK, move |tx, actor, now| {
+        Box::pin(async move { ops::issue_deposit_refund(tx, &actor, id, &reference, now).await })
     })
     .await
 }

@@ -5,12 +5,13 @@
 //! item: the customer owes it like a bill, and once paid the credit on deposits held is money
 //! the utility holds for them. Applying it is Dr deposits held / Cr receivable (then settle);
 //! refunding it is Dr deposits held / Cr refunds payable, which the refund payment clears. A
-//! refund above the approval limit waits for a supervisor other than the one who asked.
+//! refund above the approval limit waits for a supervisor other than the one who asked. A
+//! refunded deposit is then paid out by check or card refund: Dr refunds payable / Cr cash.
 
 use super::{LIST_LIMIT, account, approval_limit_minor, deposit_required_minor, record};
 use crate::ChargeError;
-use crate::model::{Decision, DepositEvent, DepositStatus, document_ref, parse_amount, parse_note};
-use crate::store::{self, DepositRow, RefundRequest};
+use crate::model::{Decision, DepositEvent, DepositStatus, document_ref, parse_amount, parse_note, parse_reference};
+use crate::store::{self, DepositRow, RefundIssue, RefundRequest};
 use db::Tx;
 use kernel::{Actor, Currency, Money, Timestamp};
 use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
@@ -281,4 +282,43 @@ pub async fn get_deposit(tx: &mut Tx, deposit_id: i64) -> Result<DepositRow, Cha
 pub async fn deposits_of(tx: &mut Tx, account_id: i64) -> Result<Vec<DepositRow>, ChargeError> {
     super::require_account(tx, account_id).await?;
     Ok(store::deposits_of(tx, account_id, LIST_LIMIT).await?)
+}
+
+/// Pays a refunded deposit out, with the check number or the card refund reference: Dr refunds
+/// payable / Cr cash (`deposit_refund_issue`, `DEP-n/issued`), clearing what the refund put on
+/// refunds payable. Only a `refunded` deposit can be paid out, and only once.
+pub async fn issue_deposit_refund(
+    tx: &mut Tx,
+    actor: &Actor,
+    deposit_id: i64,
+    reference: &str,
+    now: Timestamp,
+) -> Result<DepositRow, ChargeError> {
+    let row = load(tx, deposit_id).await?;
+    DepositStatus::parse(&row.status)?.next(DepositEvent::IssueRefund)?;
+    let reference = parse_reference(reference, "reference")?;
+    let amount = amount_of(&row)?;
+    let draft = EntryDraft::new(
+        BusinessDate::of(now),
+        "deposit_refund_issue",
+        format!("{}/issued", document_ref("DEP", deposit_id)),
+    )
+    .memo(format!("Security deposit refund paid: {reference}"))
+    .line(LineDraft::debit(LedgerCode::REFUNDS_PAYABLE, None, amount))
+    .line(LineDraft::credit(LedgerCode::CASH, None, amount));
+    let posted = ledger::ops::post(tx, actor, &draft, now).await?;
+    let by = actor.name();
+    let issue = RefundIssue { reference: &reference, by: &by, entry_id: posted.entry_id };
+    // Guarded by the refunded status, so two payouts at once cannot both succeed.
+    if store::issue_deposit_refund(tx, deposit_id, &issue, now).await? == 0 {
+        return Err(ChargeError::DepositRefundNotToIssue);
+    }
+    let detail = json!({ "reference": reference, "amount_minor": row.amount_minor, "entry_id": posted.entry_id });
+    record(tx, actor, "deposit.refund_issued", "deposit", deposit_id, detail, now).await?;
+    load(tx, deposit_id).await
+}
+
+/// Refunded deposits waiting to be paid out, oldest first (at most 200).
+pub async fn deposit_refunds_to_issue(tx: &mut Tx) -> Result<Vec<DepositRow>, ChargeError> {
+    Ok(store::deposits_by_status(tx, DepositStatus::Refunded.code(), QUEUE_LIMIT).await?)
 }

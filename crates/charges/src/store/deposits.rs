@@ -1,4 +1,4 @@
-//! The SQL of deposits: required, billed, held, applied or refunded.
+//! The SQL of deposits: required, billed, held, applied or refunded, and refunds paid out.
 
 use db::{Result, Tx};
 use kernel::Timestamp;
@@ -14,7 +14,7 @@ pub struct DepositRow {
     pub amount_minor: i64,
     /// The account's credit rating when the deposit was required.
     pub credit_rating: String,
-    /// required, billed, held, refund_pending, applied or refunded
+    /// required, billed, held, refund_pending, applied, refunded or refund_issued
     pub status: String,
     pub billed_entry_id: Option<i64>,
     pub item_id: Option<i64>,
@@ -30,6 +30,12 @@ pub struct DepositRow {
     /// The supervisor who approved or rejected that refund, and their note.
     pub refund_decided_by: Option<String>,
     pub refund_decision_note: Option<String>,
+    /// How a refunded deposit was paid out (check number or card refund reference), by whom,
+    /// when, and the entry that cleared refunds payable.
+    pub refund_issued_reference: Option<String>,
+    pub refund_issued_by: Option<String>,
+    pub refund_issued_at: Option<i64>,
+    pub refund_issued_entry_id: Option<i64>,
     pub created_by: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -41,7 +47,8 @@ macro_rules! select_deposits {
             "select d.deposit_id, d.account_id, a.account_number, d.currency, d.amount_minor, d.credit_rating, ",
             "d.status, d.billed_entry_id, d.item_id, i.open_minor as unpaid_minor, d.closed_entry_id, ",
             "d.refund_requested_by_user_id, d.refund_requested_by, d.refund_note, d.refund_requested_at, ",
-            "d.refund_decided_by, d.refund_decision_note, d.created_by, d.created_at, d.updated_at ",
+            "d.refund_decided_by, d.refund_decision_note, d.refund_issued_reference, d.refund_issued_by, ",
+            "d.refund_issued_at, d.refund_issued_entry_id, d.created_by, d.created_at, d.updated_at ",
             "from deposit d join account a on a.account_id = d.account_id ",
             "left join open_item i on i.item_id = d.item_id ",
             $tail
@@ -197,4 +204,32 @@ pub async fn decide_deposit_refund(
 
 pub async fn set_deposit_closed_entry(tx: &mut Tx, deposit_id: i64, entry_id: i64) -> Result<u64> {
     db::execute!(tx, "update deposit set closed_entry_id = $1 where deposit_id = $2", entry_id, deposit_id)
+}
+
+/// How a refunded deposit is paid out.
+pub struct RefundIssue<'a> {
+    pub reference: &'a str,
+    pub by: &'a str,
+    pub entry_id: i64,
+}
+
+/// Records that a refunded deposit was paid out, only while it is `refunded`: two payouts of
+/// one refund cannot both succeed. Yields the rows changed.
+pub async fn issue_deposit_refund(
+    tx: &mut Tx,
+    deposit_id: i64,
+    issue: &RefundIssue<'_>,
+    now: Timestamp,
+) -> Result<u64> {
+    db::execute!(
+        tx,
+        "update deposit set status = 'refund_issued', refund_issued_reference = $1, refund_issued_by = $2,
+                refund_issued_at = $3, refund_issued_entry_id = $4, updated_at = $3
+         where deposit_id = $5 and status = 'refunded'",
+        issue.reference,
+        issue.by,
+        now.micros(),
+        issue.entry_id,
+        deposit_id
+    )
 }

@@ -254,6 +254,24 @@ async fn a_deposit_refund_above_the_limit_waits_for_a_different_supervisor() -> 
     let actions = "select count(*) from audit where action in ('deposit.refund_requested', 'deposit.refund_rejected',
                    'deposit.refund_approved', 'deposit.refunded')";
     assert_eq!(count(&mut tx, actions).await, 5);
+
+    // Paying it out: a reference is required and never a card number; it posts once.
+    assert_eq!(ops::deposit_refunds_to_issue(&mut tx).await?.len(), 1);
+    let blank = ops::issue_deposit_refund(&mut tx, &sue, deposit.deposit_id, " ", t(8)).await.unwrap_err();
+    assert_eq!((blank.code(), blank.field()), ("issue_reference_missing", Some("reference")));
+    let card = ops::issue_deposit_refund(&mut tx, &sue, deposit.deposit_id, "4111111111111111", t(8)).await;
+    assert_eq!(card.unwrap_err().field(), Some("reference"), "a card number is never stored");
+    let paid = ops::issue_deposit_refund(&mut tx, &sue, deposit.deposit_id, "CHK-2001", t(9)).await?;
+    assert_eq!((paid.status.as_str(), paid.refund_issued_reference.as_deref()), ("refund_issued", Some("CHK-2001")));
+    assert_eq!(paid.refund_issued_by.as_deref(), Some("sue"));
+    let twice = ops::issue_deposit_refund(&mut tx, &sue, deposit.deposit_id, "CHK-2002", t(10)).await.unwrap_err();
+    assert_eq!(twice.code(), "deposit_refund_not_to_issue");
+    let issued = "select count(*) from journal_entry where source_kind = 'deposit_refund_issue'";
+    assert_eq!(count(&mut tx, issued).await, 1, "paid out exactly once");
+    let payable = "select coalesce(cast(sum(l.amount_minor) as bigint), 0) from journal_line l
+                   join ledger_account a on a.ledger_account_id = l.ledger_account_id where a.code = '2100'";
+    assert_eq!(count(&mut tx, payable).await, 0, "refunds payable is cleared");
+    assert!(ops::deposit_refunds_to_issue(&mut tx).await?.is_empty());
     tx.commit().await?;
     Ok(())
 }

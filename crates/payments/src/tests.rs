@@ -375,3 +375,5 @@ async fn drawers_open_once_close_with_the_count_and_are_signed_off_by_someone_el
     tx.commit().await?;
     Ok(())
 }
+
+mod notices;

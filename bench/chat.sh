@@ -41,9 +41,10 @@ cleanup() {
 }
 trap cleanup EXIT
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-cd_bin() {
-  if [ -n "$pg" ]; then "$bin" --data-dir "$dir" --database-url "$pg/$dbname" "$@"; else "$bin" --data-dir "$dir" "$@"; fi
-}
+db_args() { if [ -n "$pg" ]; then echo --data-dir "$dir" --database-url "$pg/$dbname"; else echo --data-dir "$dir"; fi; }
+# The paths are mktemp and generated database names: no spaces, so word splitting is safe here.
+# shellcheck disable=SC2046
+cd_bin() { "$bin" $(db_args) "$@"; }
 user() {
   echo "$password" | cd_bin user add --username "$1" --role "$2" --display-name "$1" --password-stdin >/dev/null
 }
@@ -51,7 +52,8 @@ user() {
 token() { cd_bin user token --username "$1" | tail -1; }
 # Starts one node and sets `served` to its base URL once it serves.
 serve() {
-  cd_bin serve --listen 127.0.0.1:0 >"$dir/serve$1.log" 2>&1 &
+  # shellcheck disable=SC2046
+  "$bin" $(db_args) serve --listen 127.0.0.1:0 >"$dir/serve$1.log" 2>&1 &
   pids+=($!)
   served=""
   for _ in $(seq 1 200); do

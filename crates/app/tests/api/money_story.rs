@@ -1,8 +1,8 @@
 //! The money story, told end to end over HTTP: start service -> meter reads -> bill run -> PDF
-//! bill -> payment at the counter -> drawer close -> bank deposit -> NSF reversal -> a later
-//! overpayment -> refund approved by another supervisor and issued; the customer's account screen
-//! and the approval queue show it, and the ledger balances with every account's balance equal to
-//! the sum of its lines.
+//! bill -> payment at the counter -> drawer close -> bank deposit -> NSF reversal (the customer
+//! emailed) -> a later overpayment -> refund approved by another supervisor and issued; the
+//! customer's account screen and the approval queue show it, and the ledger balances with every
+//! account's balance equal to the sum of its lines.
 
 use kernel::{Clock, Role};
 use reqwest::StatusCode;
@@ -152,6 +152,11 @@ async fn start_service_bill_pay_deposit_bounce_overpay_and_refund() -> TestResul
     post(&app, &clerk, "/api/v1/reversals", json!({"payment_id": check_id, "reason": "nsf"})).await?;
     let owed = balance_minor(&app, &clerk, account_id).await?;
     assert!(owed > bill_total, "bill reopened plus a fee: {owed}");
+    // ... and the customer is told by email, queued with the reversal.
+    let emails = get(&app, &agent, "/api/v1/emails?status=queued").await?;
+    let told = emails.as_array().into_iter().flatten().filter(|e| e["to_addresses"] == "ines@example.org");
+    let subjects: Vec<&str> = told.filter_map(|e| e["subject"].as_str()).collect();
+    assert!(subjects.iter().any(|s| s.ends_with("was returned")), "the returned payment notice: {subjects:?}");
 
     // The customer pays by card over the phone, 50.00 too much; the agent asks for a refund, it
     // waits in the approval queue, Sam approves it and the cashier issues it.

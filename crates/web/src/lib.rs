@@ -23,8 +23,8 @@ mod state;
 pub mod store;
 
 pub use auth::{CurrentUser, Via};
-pub use form_action::{FormFuture, form_action};
 pub use error::{ApiError, FieldError, PageError, Problem, ProblemDocument, field_message, form_message};
+pub use form_action::{FormFuture, form_action};
 pub use layout::Chrome;
 pub use routes::{Access, RouteInfo, Routes};
 pub use state::{AppState, WebSettings};

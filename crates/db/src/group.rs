@@ -52,14 +52,24 @@ async fn run(db: Db, mut receiver: mpsc::Receiver<Job>) {
 
 async fn run_group(db: &Db, group: Vec<Job>, finishes: &mut Vec<Finish>) -> Result<(), Error> {
     let mut tx = db.begin().await?;
+    // Each statement is a hand-off to the writer's thread, so the end of one write and the
+    // start of the next go together; the last write needs no release: commit ends it.
+    let mut previous_kept = None;
     for job in group {
-        crate::execute!(&mut tx, "savepoint grouped_write")?;
+        let open = match previous_kept {
+            None => "savepoint grouped_write",
+            Some(true) => "release savepoint grouped_write; savepoint grouped_write",
+            Some(false) => {
+                "rollback to savepoint grouped_write; release savepoint grouped_write; savepoint grouped_write"
+            }
+        };
+        crate::execute!(&mut tx, open)?;
         let (keep, finish) = job(&mut tx).await;
         finishes.push(finish);
-        if !keep {
-            crate::execute!(&mut tx, "rollback to savepoint grouped_write")?;
-        }
-        crate::execute!(&mut tx, "release savepoint grouped_write")?;
+        previous_kept = Some(keep);
+    }
+    if previous_kept == Some(false) {
+        crate::execute!(&mut tx, "rollback to savepoint grouped_write")?;
     }
     tx.commit().await
 }

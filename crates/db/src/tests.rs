@@ -271,6 +271,35 @@ async fn concurrent_appenders_form_one_chain() -> TestResult {
 }
 
 #[tokio::test]
+async fn appends_after_a_rollback_or_on_another_database_keep_each_chain_whole() -> TestResult {
+    let first = scratch::open().await?;
+    let second = scratch::open().await?;
+    append(&first.db, 2).await?;
+    // A rolled-back append leaves the head this process remembers ahead of the database's.
+    let mut tx = first.db.begin().await?;
+    let event = AuditEvent {
+        action: "thing.changed",
+        entity: "thing",
+        entity_id: "rolled back".into(),
+        detail: serde_json::json!({}),
+    };
+    let seq = audit::append(&mut tx, &Actor::system("test"), event, t(9)).await?;
+    assert_eq!(seq.0, 3);
+    tx.rollback().await?;
+    // Two databases taking turns: each append finds the other database's head remembered.
+    for _ in 0..3 {
+        append(&first.db, 1).await?;
+        append(&second.db, 1).await?;
+    }
+    for (db, records) in [(&first.db, 5), (&second.db, 3)] {
+        let report = audit::verify(db).await?;
+        assert!(report.is_intact(), "{:?}", report.problems);
+        assert_eq!(report.records_checked, records);
+    }
+    Ok(())
+}
+
+#[tokio::test]
 async fn grouped_writes_commit_together_and_fail_alone() -> TestResult {
     let s = scratch::open().await?;
     let mut handles = Vec::new();
@@ -294,6 +323,16 @@ async fn grouped_writes_commit_together_and_fail_alone() -> TestResult {
         }
     }
     assert_eq!(kept, 40);
+    // A group whose last (here: only) write fails commits nothing of it.
+    let refused =
+        s.db.write_grouped(|tx| {
+            Box::pin(async move {
+                jobs::enqueue(tx, "test.group.last", &serde_json::json!({}), t(0)).await?;
+                Err::<(), _>(crate::Error::Malformed("refused last".into()))
+            })
+        })
+        .await;
+    assert!(refused.is_err());
     let mut tx = s.db.read().await?;
     let rows = crate::scalar!(&mut tx, i64, "select count(*) from job where kind like 'test.group.%'")?;
     assert_eq!(rows, 40, "a refused write leaves nothing; the others all committed");

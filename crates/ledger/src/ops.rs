@@ -44,62 +44,150 @@ async fn post_inner(
 ) -> Result<Posted, LedgerError> {
     draft.check()?;
     check_text(&draft.source_ref, "source_ref")?;
-    let accounts = store::ledger_accounts(tx).await?;
-    let mut resolved = Vec::with_capacity(draft.lines.len());
-    for line in &draft.lines {
-        resolved.push((resolve(&accounts, &line.ledger_code)?, line));
-    }
     let entry_date = draft.entry_date.to_string();
+    let posted_by = actor.name();
+    let header = store::EntryHeader {
+        entry_date: &entry_date,
+        source_kind: draft.source_kind,
+        source_ref: &draft.source_ref,
+        memo: &draft.memo,
+        reverses_entry_id,
+        posted_by: &posted_by,
+        posted_at: now.micros(),
+    };
+    let stored = match tx.backend() {
+        db::Backend::Sqlite => post_at_once(tx, draft, &header).await?,
+        db::Backend::Postgres => post_statement_by_statement(tx, draft, &header).await?,
+    };
+    let entry_id = stored.first().map(|s| s.0).ok_or(LedgerError::EntryUnbalanced)?;
+    check_stored(&stored, draft.lines.len())?;
+    Ok(Posted { entry_id, source_kind: draft.source_kind.to_string(), source_ref: draft.source_ref.clone() })
+}
+
+/// Per ledger account (`K`: its code or id): the subledger change of each customer account,
+/// (account, ledger account, currency, change), and the day's debits and credits, (ledger
+/// account, currency, debits, credits).
+type Aggregated<K> = (Vec<(i64, K, &'static str, i64)>, Vec<(K, &'static str, i64, i64)>);
+
+fn aggregate<K: Ord + Copy>(lines: &[(K, Option<i64>, &'static str, i64)]) -> Result<Aggregated<K>, LedgerError> {
+    let mut subledger: BTreeMap<(i64, K, &'static str), i64> = BTreeMap::new();
+    let mut day_totals: BTreeMap<(K, &'static str), (i64, i64)> = BTreeMap::new();
+    for (ledger, account_id, currency, amount) in lines {
+        if let Some(account_id) = account_id {
+            let delta = subledger.entry((*account_id, *ledger, *currency)).or_insert(0);
+            *delta = delta.checked_add(*amount).ok_or(LedgerError::AmountOverflow)?;
+        }
+        let total = day_totals.entry((*ledger, *currency)).or_insert((0, 0));
+        if *amount > 0 {
+            total.0 = total.0.checked_add(*amount).ok_or(LedgerError::AmountOverflow)?;
+        } else {
+            total.1 = total.1.checked_sub(*amount).ok_or(LedgerError::AmountOverflow)?;
+        }
+    }
+    Ok((
+        subledger.into_iter().map(|((a, l, c), d)| (a, l, c, d)).collect(),
+        day_totals.into_iter().map(|((l, c), (debit, credit))| (l, c, debit, credit)).collect(),
+    ))
+}
+
+/// SQLite: the whole entry as one command to the writer, ledger codes resolved inside it (an
+/// unknown or inactive code fails it, and only then is the chart read, to say which).
+async fn post_at_once(
+    tx: &mut Tx,
+    draft: &EntryDraft,
+    header: &store::EntryHeader<'_>,
+) -> Result<Vec<(i64, String, i64, i64)>, LedgerError> {
+    let lines: Vec<(&str, Option<i64>, &'static str, i64)> = draft
+        .lines
+        .iter()
+        .map(|l| (l.ledger_code.as_str(), l.account_id, l.amount.currency.code(), l.amount.amount_minor))
+        .collect();
+    let (subledger, day_totals) = aggregate(&lines)?;
+    let write = store::EntryWrite { header, lines: &lines, subledger: &subledger, day_totals: &day_totals };
+    match store::post_entry_at_once(tx, &write).await {
+        Ok(stored) => Ok(stored),
+        Err(error) if error.is_unique_violation() || error.is_foreign_key_violation() => Err(line_error(error)),
+        Err(error) => {
+            let codes: BTreeSet<&str> = lines.iter().map(|l| l.0).collect();
+            let accounts = store::ledger_accounts_by_code(tx, &codes.iter().copied().collect::<Vec<_>>()).await?;
+            for code in codes {
+                resolve(&accounts, code)?;
+            }
+            Err(line_error(error))
+        }
+    }
+}
+
+/// PostgreSQL: the chart read first, then the entry, its lines (one insert returning them),
+/// each subledger balance and the day totals.
+async fn post_statement_by_statement(
+    tx: &mut Tx,
+    draft: &EntryDraft,
+    header: &store::EntryHeader<'_>,
+) -> Result<Vec<(i64, String, i64, i64)>, LedgerError> {
+    let codes: BTreeSet<&str> = draft.lines.iter().map(|l| l.ledger_code.as_str()).collect();
+    let accounts = store::ledger_accounts_by_code(tx, &codes.into_iter().collect::<Vec<_>>()).await?;
+    let mut resolved = Vec::with_capacity(draft.lines.len());
+    for l in &draft.lines {
+        let id = resolve(&accounts, &l.ledger_code)?;
+        resolved.push((id, l.account_id, l.amount.currency.code(), l.amount.amount_minor));
+    }
+    let (subledger, day_totals) = aggregate(&resolved)?;
     let entry_id = store::insert_entry(
         tx,
-        &entry_date,
-        draft.source_kind,
-        &draft.source_ref,
-        &draft.memo,
-        reverses_entry_id,
-        &actor.name(),
-        now,
+        header.entry_date,
+        header.source_kind,
+        header.source_ref,
+        header.memo,
+        header.reverses_entry_id,
+        header.posted_by,
+        Timestamp::from_micros(header.posted_at),
     )
     .await
     .map_err(LedgerError::from_insert)?;
     let lines: Vec<store::NewLine<'_>> = resolved
         .iter()
-        .map(|(ledger_account_id, line)| store::NewLine {
+        .map(|(ledger_account_id, account_id, currency, amount_minor)| store::NewLine {
             ledger_account_id: *ledger_account_id,
-            account_id: line.account_id,
-            currency: line.amount.currency.code(),
-            amount_minor: line.amount.amount_minor,
+            account_id: *account_id,
+            currency,
+            amount_minor: *amount_minor,
         })
         .collect();
-    let stored = store::insert_lines(tx, entry_id, &lines).await.map_err(|e| match e.is_foreign_key_violation() {
-        true => LedgerError::AccountUnknown { field: "account_id" },
-        false => LedgerError::Db(e),
-    })?;
-    // The invariant again, on the lines as the database stored them.
-    let mut stored_sums: BTreeMap<String, i64> = BTreeMap::new();
-    for (currency, amount) in &stored {
-        let sum = stored_sums.entry(currency.clone()).or_insert(0);
-        *sum = sum.checked_add(*amount).ok_or(LedgerError::AmountOverflow)?;
+    let stored = store::insert_lines(tx, entry_id, &lines).await.map_err(line_error)?;
+    for (account_id, ledger_account_id, currency, delta) in &subledger {
+        store::add_to_subledger(tx, *account_id, *ledger_account_id, currency, *delta).await?;
     }
-    if stored.len() != lines.len() || stored_sums.values().any(|s| *s != 0) {
+    store::add_to_day_totals(tx, header.entry_date, &day_totals).await?;
+    Ok(stored.into_iter().map(|(currency, amount)| (entry_id, currency, amount, 1)).collect())
+}
+
+/// A failed write of an entry: its source already posted, a customer account that does not
+/// exist, or the database's own error.
+fn line_error(error: db::Error) -> LedgerError {
+    if error.is_unique_violation() {
+        LedgerError::AlreadyPosted
+    } else if error.is_foreign_key_violation() {
+        LedgerError::AccountUnknown { field: "account_id" }
+    } else {
+        LedgerError::Db(error)
+    }
+}
+
+/// The invariant again, on the lines as the database stored them: (entry, currency, amount,
+/// lines) summed per currency must be zero everywhere and count every line written.
+fn check_stored(stored: &[(i64, String, i64, i64)], written: usize) -> Result<(), LedgerError> {
+    let mut sums: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut count = 0_i64;
+    for (_, currency, amount, lines) in stored {
+        let sum = sums.entry(currency.as_str()).or_insert(0);
+        *sum = sum.checked_add(*amount).ok_or(LedgerError::AmountOverflow)?;
+        count += lines;
+    }
+    if usize::try_from(count).ok() != Some(written) || sums.values().any(|s| *s != 0) {
         return Err(LedgerError::EntryUnbalanced);
     }
-    let mut day_totals: BTreeMap<(i64, &'static str), (i64, i64)> = BTreeMap::new();
-    for line in &lines {
-        if let Some(account_id) = line.account_id {
-            store::add_to_subledger(tx, account_id, line.ledger_account_id, line.currency, line.amount_minor).await?;
-        }
-        let total = day_totals.entry((line.ledger_account_id, line.currency)).or_insert((0, 0));
-        if line.amount_minor > 0 {
-            total.0 += line.amount_minor;
-        } else {
-            total.1 -= line.amount_minor;
-        }
-    }
-    let totals: Vec<(i64, &str, i64, i64)> =
-        day_totals.into_iter().map(|((id, currency), (debit, credit))| (id, currency, debit, credit)).collect();
-    store::add_to_day_totals(tx, &entry_date, &totals).await?;
-    Ok(Posted { entry_id, source_kind: draft.source_kind.to_string(), source_ref: draft.source_ref.clone() })
+    Ok(())
 }
 
 fn check_text(text: &str, field: &'static str) -> Result<(), LedgerError> {
@@ -258,18 +346,24 @@ pub async fn settle_with_balance(
     now: Timestamp,
 ) -> Result<(Money, Vec<Allocation>), LedgerError> {
     let code = currency.code();
-    let (balance, open) = store::balance_and_open_total(tx, account_id, LedgerCode::RECEIVABLE, code).await?;
+    // The totals and the unpaid items come in one read: a payment usually settles a bill.
+    let unpaid = store::balance_and_unpaid(tx, account_id, LedgerCode::RECEIVABLE, code).await?;
+    let (balance, open) = unpaid.first().map(|r| (r.balance_minor, r.open_total_minor)).unwrap_or((0, 0));
     let owed = balance.max(0);
     let mut allocations = Vec::new();
     if open > owed {
         let mut to_settle = open - owed;
-        for item in store::unpaid_items(tx, account_id, code).await? {
+        for row in unpaid {
+            let (Some(item_id), Some(source_ref), Some(open_minor)) = (row.item_id, row.source_ref, row.open_minor)
+            else {
+                continue;
+            };
             if to_settle == 0 {
                 break;
             }
-            let amount = item.open_minor.min(to_settle);
-            store::allocate(tx, item.item_id, entry_id, amount, now).await?;
-            allocations.push(Allocation { item_id: item.item_id, source_ref: item.source_ref, amount_minor: amount });
+            let amount = open_minor.min(to_settle);
+            store::allocate(tx, item_id, entry_id, amount, now).await?;
+            allocations.push(Allocation { item_id, source_ref, amount_minor: amount });
             to_settle -= amount;
         }
     } else if open < owed {

@@ -68,6 +68,31 @@ pub async fn ledger_accounts(tx: &mut Tx) -> Result<Vec<LedgerAccountRow>> {
     )
 }
 
+/// The chart's rows for the given codes only (posting resolves its lines' codes with this).
+pub async fn ledger_accounts_by_code(tx: &mut Tx, codes: &[&str]) -> Result<Vec<LedgerAccountRow>> {
+    if codes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=codes.len()).map(|i| format!("${i}")).collect();
+    let sql = sqlx::AssertSqlSafe(format!(
+        "select ledger_account_id, code, name, kind, active from ledger_account where code in ({})",
+        marks.join(", ")
+    ));
+    macro_rules! bound {
+        ($query:expr) => {{
+            let mut query = $query;
+            for code in codes {
+                query = query.bind(*code);
+            }
+            query
+        }};
+    }
+    Ok(match tx {
+        Tx::Sqlite(t) => bound!(sqlx::query_as::<_, LedgerAccountRow>(sql)).fetch_all(&mut **t).await?,
+        Tx::Pg(t) => bound!(sqlx::query_as::<_, LedgerAccountRow>(sql)).fetch_all(&mut **t).await?,
+    })
+}
+
 pub async fn insert_ledger_account(tx: &mut Tx, code: &str, name: &str, kind: &str, now: Timestamp) -> Result<i64> {
     db::scalar!(
         tx,
@@ -181,6 +206,132 @@ pub async fn insert_lines(tx: &mut Tx, entry_id: i64, lines: &[NewLine<'_>]) -> 
         Tx::Sqlite(t) => bound!(sqlx::query_as::<_, (String, i64)>(sql)).fetch_all(&mut **t).await?,
         Tx::Pg(t) => bound!(sqlx::query_as::<_, (String, i64)>(sql)).fetch_all(&mut **t).await?,
     })
+}
+
+/// A journal entry's own row.
+pub struct EntryHeader<'a> {
+    pub entry_date: &'a str,
+    pub source_kind: &'a str,
+    pub source_ref: &'a str,
+    pub memo: &'a str,
+    pub reverses_entry_id: Option<i64>,
+    pub posted_by: &'a str,
+    pub posted_at: i64,
+}
+
+/// An entry with everything posting writes for it, ledger accounts named by code, for
+/// [`post_entry_at_once`].
+pub struct EntryWrite<'a> {
+    pub header: &'a EntryHeader<'a>,
+    /// (ledger code, customer account, currency, amount)
+    pub lines: &'a [(&'a str, Option<i64>, &'a str, i64)],
+    /// (customer account, ledger code, currency, change), one per key.
+    pub subledger: &'a [(i64, &'a str, &'a str, i64)],
+    /// (ledger code, currency, debits, credits) for the entry's date.
+    pub day_totals: &'a [(&'a str, &'a str, i64, i64)],
+}
+
+/// The id of the active ledger account with the code bound at `$n`; NULL (which the NOT NULL
+/// columns refuse) for an unknown or inactive code.
+fn ledger_id(n: usize) -> String {
+    format!("(select ledger_account_id from ledger_account where code = ${n} and active <> 0)")
+}
+
+/// SQLite only: writes the entry, its lines, the subledger balances and the day totals as one
+/// command to the writer (each command is a hand-off to its thread, and a payment posts one
+/// entry), inside a savepoint that is undone if any part fails, so nothing is half-written.
+/// Answers the stored lines summed per currency, (entry id, currency, sum, line count), read
+/// back from the table, so the caller checks the balance on what the database holds.
+pub async fn post_entry_at_once(tx: &mut Tx, entry: &EntryWrite<'_>) -> Result<Vec<(i64, String, i64, i64)>> {
+    use std::fmt::Write as _;
+    let mut sql = String::from(
+        "savepoint ledger_post;
+         insert into journal_entry (entry_date, source_kind, source_ref, memo, reverses_entry_id, posted_by,
+                                    posted_at)
+         values ($1, $2, $3, $4, $5, $6, $7);
+         insert into journal_line (entry_id, ledger_account_id, account_id, currency, amount_minor) values ",
+    );
+    // The entry's id is looked up by its source (unique): last_insert_rowid() would move on
+    // with every line inserted.
+    let mut n = 7;
+    for i in 0..entry.lines.len() {
+        let sep = if i == 0 { "" } else { ", " };
+        let _ = write!(
+            sql,
+            "{sep}((select entry_id from journal_entry where source_kind = $2 and source_ref = $3), {}, ${}, ${}, ${})",
+            ledger_id(n + 1),
+            n + 2,
+            n + 3,
+            n + 4
+        );
+        n += 4;
+    }
+    if !entry.subledger.is_empty() {
+        sql.push_str(
+            ";\n insert into subledger_balance (account_id, ledger_account_id, currency, balance_minor) values ",
+        );
+        for i in 0..entry.subledger.len() {
+            let sep = if i == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}(${}, {}, ${}, ${})", n + 1, ledger_id(n + 2), n + 3, n + 4);
+            n += 4;
+        }
+        sql.push_str(
+            " on conflict (account_id, ledger_account_id, currency)
+             do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor",
+        );
+    }
+    if !entry.day_totals.is_empty() {
+        sql.push_str(
+            ";\n insert into ledger_day_total (ledger_account_id, currency, entry_date, debit_minor, credit_minor) values ",
+        );
+        for i in 0..entry.day_totals.len() {
+            let sep = if i == 0 { "" } else { ", " };
+            let _ = write!(sql, "{sep}({}, ${}, $1, ${}, ${})", ledger_id(n + 1), n + 2, n + 3, n + 4);
+            n += 4;
+        }
+        sql.push_str(
+            " on conflict (ledger_account_id, currency, entry_date)
+             do update set debit_minor = ledger_day_total.debit_minor + excluded.debit_minor,
+                           credit_minor = ledger_day_total.credit_minor + excluded.credit_minor",
+        );
+    }
+    sql.push_str(
+        ";\n release ledger_post;
+         select e.entry_id, l.currency, cast(sum(l.amount_minor) as bigint), count(*)
+         from journal_entry e join journal_line l on l.entry_id = e.entry_id
+         where e.source_kind = $2 and e.source_ref = $3
+         group by e.entry_id, l.currency",
+    );
+    let Tx::Sqlite(t) = tx else {
+        return Err(db::Error::Malformed("post_entry_at_once is for SQLite".into()));
+    };
+    let h = entry.header;
+    let mut query = sqlx::query_as::<_, (i64, String, i64, i64)>(sqlx::AssertSqlSafe(sql))
+        .bind(h.entry_date)
+        .bind(h.source_kind)
+        .bind(h.source_ref)
+        .bind(h.memo)
+        .bind(h.reverses_entry_id)
+        .bind(h.posted_by)
+        .bind(h.posted_at);
+    for (code, account_id, currency, amount) in entry.lines {
+        query = query.bind(*code).bind(*account_id).bind(*currency).bind(*amount);
+    }
+    for (account_id, code, currency, delta) in entry.subledger {
+        query = query.bind(*account_id).bind(*code).bind(*currency).bind(*delta);
+    }
+    for (code, currency, debit, credit) in entry.day_totals {
+        query = query.bind(*code).bind(*currency).bind(*debit).bind(*credit);
+    }
+    match query.fetch_all(&mut **t).await {
+        Ok(sums) => Ok(sums),
+        Err(error) => {
+            // Nothing of the entry stays behind. The caller sees the first error either way: if
+            // undoing fails too, the transaction is beyond use and the caller's rollback ends it.
+            let _ = sqlx::query("rollback to ledger_post; release ledger_post").execute(&mut **t).await;
+            Err(error.into())
+        }
+    }
 }
 
 /// Adds `delta_minor` to a customer account's balance on one ledger account.
@@ -412,16 +563,63 @@ pub async fn open_total(tx: &mut Tx, account_id: i64, currency: &str) -> Result<
     .unwrap_or(0))
 }
 
-/// Moves an item's open amount by `-settled_minor` and records the allocation.
+/// Moves an item's open amount by `-settled_minor` and records the allocation, in one
+/// statement (every payment that pays a bill makes this call).
 pub async fn allocate(tx: &mut Tx, item_id: i64, entry_id: i64, settled_minor: i64, now: Timestamp) -> Result<()> {
-    db::execute!(tx, "update open_item set open_minor = open_minor - $1 where item_id = $2", settled_minor, item_id)?;
-    db::execute!(
-        tx,
-        "insert into allocation (item_id, entry_id, amount_minor, created_at) values ($1, $2, $3, $4)",
-        item_id,
-        entry_id,
-        settled_minor,
-        now.micros()
-    )?;
+    // The rows written: the item and the allocation on SQLite, the allocation on PostgreSQL.
+    let (sql, expected) = match tx.backend() {
+        db::Backend::Sqlite => (
+            "update open_item set open_minor = open_minor - $1 where item_id = $2;
+             insert into allocation (item_id, entry_id, amount_minor, created_at) values ($2, $3, $1, $4)",
+            2,
+        ),
+        db::Backend::Postgres => (
+            "with moved as (update open_item set open_minor = open_minor - $1 where item_id = $2 returning item_id)
+             insert into allocation (item_id, entry_id, amount_minor, created_at)
+             select item_id, $3, $1, $4 from moved",
+            1,
+        ),
+    };
+    let written = db::execute!(tx, sql, settled_minor, item_id, entry_id, now.micros())?;
+    if written != expected {
+        return Err(db::Error::Malformed(format!("open item {item_id} was not found to allocate to")));
+    }
     Ok(())
+}
+
+/// One unpaid item as settlement needs it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct UnpaidRow {
+    pub balance_minor: i64,
+    pub open_total_minor: i64,
+    pub item_id: Option<i64>,
+    pub source_ref: Option<String>,
+    pub open_minor: Option<i64>,
+}
+
+/// An account's balance on one ledger account, the total its open items hold, and its unpaid
+/// items oldest due first, in one read: each row carries the two totals, and an account with
+/// nothing unpaid answers one row without an item.
+pub async fn balance_and_unpaid(
+    tx: &mut Tx,
+    account_id: i64,
+    ledger_code: &str,
+    currency: &str,
+) -> Result<Vec<UnpaidRow>> {
+    db::fetch_all!(
+        tx,
+        UnpaidRow,
+        "select t.balance_minor, t.open_total_minor, i.item_id, i.source_ref, i.open_minor
+         from (select coalesce((select b.balance_minor from subledger_balance b
+                                join ledger_account a on a.ledger_account_id = b.ledger_account_id
+                                where b.account_id = $1 and a.code = $2 and b.currency = $3), 0)
+                          as balance_minor,
+                      coalesce((select cast(sum(o.open_minor) as bigint) from open_item o
+                                where o.account_id = $1 and o.currency = $3), 0) as open_total_minor) t
+         left join open_item i on i.account_id = $1 and i.currency = $3 and i.open_minor > 0
+         order by i.due_date, i.item_id",
+        account_id,
+        ledger_code,
+        currency
+    )
 }

@@ -118,6 +118,45 @@ async fn the_same_source_posted_twice_is_refused_and_nothing_half_written() -> T
 }
 
 #[tokio::test]
+async fn a_refused_posting_leaves_nothing_and_the_transaction_goes_on() -> TestResult {
+    let scratch = db::scratch::open().await?;
+    let mut tx = scratch.db.begin().await?;
+    let account = new_account(&mut tx, "1").await?;
+    bill(&mut tx, account, "BILL-1", 5_000, 10).await?;
+    store::update_ledger_account(&mut tx, "4900", "Fees (closed)", false).await?;
+    let refused = |code: &str, account_id: Option<i64>, source: &str| {
+        EntryDraft::new(day(1), "fee", source)
+            .line(LineDraft::debit(LedgerCode::RECEIVABLE, account_id, usd(700)))
+            .line(LineDraft::credit(code, None, usd(700)))
+    };
+    let inactive = ops::post(&mut tx, &actor(), &refused("4900", Some(account), "FEE-1"), NOW).await;
+    assert!(matches!(inactive, Err(LedgerError::LedgerAccountInactive { .. })), "{inactive:?}");
+    let unknown = ops::post(&mut tx, &actor(), &refused("4999", Some(account), "FEE-2"), NOW).await;
+    assert!(matches!(unknown, Err(LedgerError::LedgerAccountUnknown { .. })), "{unknown:?}");
+    // A statement the database refuses ends a PostgreSQL transaction; on SQLite the posting's
+    // savepoint is undone and the transaction can go on.
+    if tx.backend() == db::Backend::Sqlite {
+        let no_account = ops::post(&mut tx, &actor(), &refused("4020", Some(account + 1_000), "FEE-3"), NOW).await;
+        assert!(matches!(no_account, Err(LedgerError::AccountUnknown { .. })), "{no_account:?}");
+        let mut again = refused("4020", Some(account), "BILL-1");
+        again.source_kind = "bill";
+        let twice = ops::post(&mut tx, &actor(), &again, NOW).await;
+        assert!(matches!(twice, Err(LedgerError::AlreadyPosted)), "{twice:?}");
+    }
+    // The same transaction carries on and commits: only the bill was written.
+    let (_, allocations) = pay(&mut tx, account, "PAY-1", 2_000).await?;
+    assert_eq!(allocations.len(), 1);
+    tx.commit().await?;
+    let mut tx = scratch.db.read().await?;
+    let entries = db::scalar!(&mut tx, i64, "select count(*) from journal_entry")?;
+    let lines = db::scalar!(&mut tx, i64, "select count(*) from journal_line")?;
+    assert_eq!((entries, lines), (2, 4));
+    assert_eq!(ops::receivable_balance(&mut tx, account, Currency::USD).await?, usd(3_000));
+    tx.rollback().await?;
+    assert_clean(&scratch.db).await
+}
+
+#[tokio::test]
 async fn the_database_refuses_update_and_delete_of_the_journal() -> TestResult {
     let scratch = db::scratch::open().await?;
     let mut tx = scratch.db.begin().await?;

@@ -73,7 +73,8 @@ pub struct NodeStatus {
     pub other_nodes: i64,
     /// Whether this node follows the other nodes' messages and signals (only while there are any).
     pub relaying: bool,
-    /// Reads of other nodes' messages and signals and queue comparisons since the hub started.
+    /// Reads of other nodes' messages and signals (one read transaction each) and queue
+    /// comparisons since the hub started.
     pub relay_queries: u64,
     /// Counts of the other nodes since the hub started.
     pub presence_checks: u64,
@@ -358,18 +359,19 @@ impl Relay {
         }
     }
 
-    /// Reads the rows after the cursors and delivers those other nodes wrote.
+    /// Reads the messages and signals after the cursors (in one read transaction) and delivers
+    /// those other nodes wrote.
     pub(crate) async fn poll(&mut self, hub: &Hub, db: &db::Db) {
         loop {
             self.presence.counted_query();
-            let rows = match read_after(db, self.cursor).await {
-                Ok(rows) => rows,
+            let (rows, signals) = match read_after(db, self.cursor, self.signal_cursor).await {
+                Ok(read) => read,
                 Err(error) => {
-                    tracing::warn!(%error, "could not read other nodes' chat messages");
+                    tracing::warn!(%error, "could not read other nodes' chat messages and signals");
                     return;
                 }
             };
-            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= RELAY_BATCH;
+            let full = [rows.len(), signals.len()].iter().any(|n| i64::try_from(*n).unwrap_or(i64::MAX) >= RELAY_BATCH);
             for row in rows {
                 self.cursor = self.cursor.max(row.chat_message_id);
                 if !self.own.remove(&row.chat_message_id) {
@@ -377,34 +379,10 @@ impl Relay {
                 }
             }
             self.own = self.own.split_off(&(self.cursor + 1));
-            if !full {
-                break;
-            }
-        }
-        self.poll_signals(hub, db).await;
-    }
-
-    async fn poll_signals(&mut self, hub: &Hub, db: &db::Db) {
-        loop {
-            self.presence.counted_query();
-            let read = async {
-                let mut tx = db.read().await?;
-                let rows = store::signals_after(&mut tx, self.signal_cursor, RELAY_BATCH).await?;
-                tx.rollback().await?;
-                Ok::<_, db::Error>(rows)
-            };
-            let rows = match read.await {
-                Ok(rows) => rows,
-                Err(error) => {
-                    tracing::warn!(%error, "could not read other nodes' live signals");
-                    return;
-                }
-            };
-            let full = i64::try_from(rows.len()).unwrap_or(i64::MAX) >= RELAY_BATCH;
-            for row in rows {
-                self.signal_cursor = self.signal_cursor.max(row.live_signal_id);
-                if row.node != self.node() {
-                    relay_signal(hub, &row);
+            for signal in signals {
+                self.signal_cursor = self.signal_cursor.max(signal.live_signal_id);
+                if signal.node != self.node() {
+                    relay_signal(hub, &signal);
                 }
             }
             if !full {
@@ -414,12 +392,18 @@ impl Relay {
     }
 }
 
-async fn read_after(db: &db::Db, cursor: i64) -> Result<Vec<RelayedRow>, db::Error> {
+async fn read_after(
+    db: &db::Db,
+    cursor: i64,
+    signal_cursor: i64,
+) -> Result<(Vec<RelayedRow>, Vec<SignalRow>), db::Error> {
     let mut tx = db.read().await?;
     let rows = store::messages_after(&mut tx, cursor, RELAY_BATCH).await?;
+    let signals = store::signals_after(&mut tx, signal_cursor, RELAY_BATCH).await?;
     tx.rollback().await?;
-    Ok(rows)
+    Ok((rows, signals))
 }
+
 /// Holds a PostgreSQL connection listening on the channel; wakes the relay on every other
 /// node's notification. The writer task aborts it when the hub goes away.
 async fn listen(pool: sqlx::PgPool, channel: String, node: String, wake: mpsc::Sender<()>) {

@@ -201,3 +201,53 @@ async fn a_broken_arrangement_sends_its_notice_once_and_a_rolled_back_review_sen
     assert_eq!(count(&mut tx, EMAIL_CONTACTS, account_id).await, 1);
     Ok(())
 }
+
+#[tokio::test]
+async fn who_refused_email_gets_a_letter_and_who_cannot_be_reached_is_recorded_while_the_deposit_stands() -> TestResult
+{
+    let s = scratch::open().await?;
+    let clerk = user(5, "bea", Role::BillingClerk);
+    let mut tx = s.db.begin().await?;
+    let (refused, _) = reachable_account(&mut tx, "Ana", "email").await;
+    db::execute!(
+        &mut tx,
+        "update customer set do_not_email = $1 where customer_id = (select customer_id from account where account_id = $2)",
+        true,
+        refused
+    )?;
+    let billed = ops::require_deposit(&mut tx, &clerk, NewDeposit::parse(refused, None, None)?, t(0)).await?;
+    assert!(emails_of(&mut tx, refused).await.is_empty(), "asked not to be emailed");
+    assert_eq!(count(&mut tx, LETTERS, refused).await, 1, "so the notice is a letter");
+    let event = format!("DEP-{:07}", billed.deposit_id);
+    let row = correspondence::ops::notice_event(&mut tx, ops::DEPOSIT_BILLED_NOTICE, &event).await?.unwrap();
+    assert_eq!(row.channel.as_deref(), Some("letter"));
+
+    let new = customers::ops::NewCustomer {
+        name: customers::model::CustomerName::parse("person", Some("Nora"), Some("Nowhere"), None, None).unwrap(),
+        phones: vec![],
+        emails: vec![],
+        addresses: vec![],
+        preferences: customers::ops::Preferences::default(),
+    };
+    let actor = Actor::system("test");
+    let customer_id = customers::ops::create_customer(&mut tx, &actor, new, t(0)).await?.customer.customer_id;
+    let account = customers::ops::NewAccount {
+        customer_id,
+        bill_cycle: 1,
+        collection_class: "residential".into(),
+        credit_rating: "poor".into(),
+        cash_only: false,
+        paperless: false,
+        currency: Currency::USD,
+        mailing_address_id: None,
+    };
+    let nowhere = customers::ops::open_account(&mut tx, &actor, account, t(0)).await?.account_id;
+    let billed = ops::require_deposit(&mut tx, &clerk, NewDeposit::parse(nowhere, None, None)?, t(1)).await?;
+    assert_eq!((billed.status.as_str(), billed.amount_minor), ("billed", 20_000), "the deposit stands");
+    let event = format!("DEP-{:07}", billed.deposit_id);
+    let row = correspondence::ops::notice_event(&mut tx, ops::DEPOSIT_BILLED_NOTICE, &event).await?.unwrap();
+    assert_eq!((row.outcome.as_str(), row.channel), ("unreachable", None));
+    assert_eq!(count(&mut tx, LETTERS, nowhere).await + emails_of(&mut tx, nowhere).await.len() as i64, 0);
+    tx.commit().await?;
+    Ok(())
+}

@@ -98,6 +98,8 @@ async fn an_nsf_reversal_queues_the_returned_payment_email_once_unless_switched_
     assert_eq!(status, StatusCode::CONFLICT, "{again}");
     assert_eq!(emails_to(&app, &agent, customer_id).await?.len(), 1, "a refused reversal sends nothing");
 
+    let page = app.api.get(app.url("/admin/charges")).bearer_auth(&admin).send().await?.text().await?;
+    assert!(page.contains("notice.payment_returned") && page.contains("template payment_returned"), "{page}");
     let switch = "/api/v1/charge-settings/notice.payment_returned";
     let (status, refused) = post(&app, &admin, switch, &json!({"value": 5})).await?;
     assert_eq!((status, refused["code"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("notice_switch_invalid")));

@@ -44,31 +44,46 @@ fn cycles(text: &str) -> Result<Vec<i64>, String> {
     }
 }
 
+/// Every cycle asked for is billed in one pass over the accounts (`billing::run::bill_runs`),
+/// with one progress bar over all of them; each cycle's run is then summed up on its own line.
 pub async fn bill_run(args: BillRunArgs, db: &Db, clock: &dyn Clock) -> Result<ExitCode, String> {
     let actor = Actor::system("billing");
     let started = std::time::Instant::now();
-    let mut bills = 0;
+    let mut periods = Vec::new();
     for cycle in cycles(&args.cycle)? {
-        let period = Period::parse(cycle, &args.period).map_err(|e| format!("--period {e}"))?;
-        let bar = indicatif::ProgressBar::new(0);
-        if args.quiet {
-            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        periods.push(Period::parse(cycle, &args.period).map_err(|e| format!("--period {e}"))?);
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    if args.quiet {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("cycles {msg} [{bar:30}] {pos}/{len} accounts, {per_sec}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    bar.set_message(args.cycle.clone());
+    let seen = std::sync::Mutex::new(std::collections::HashMap::new());
+    let progress = |row: &billing::store::RunRow| {
+        if let Ok(mut seen) = seen.lock() {
+            seen.insert(row.bill_run_id, (row.accounts_total.max(0) as u64, row.accounts_done.max(0) as u64));
+            bar.set_length(seen.values().map(|(total, _)| total).sum());
+            bar.set_position(seen.values().map(|(_, done)| done).sum());
         }
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("cycle {msg:>2} [{bar:30}] {pos}/{len} accounts, {per_sec}")
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-        );
-        bar.set_message(cycle.to_string());
-        let progress = |row: &billing::store::RunRow| {
-            bar.set_length(row.accounts_total.max(0) as u64);
-            bar.set_position(row.accounts_done.max(0) as u64);
-        };
-        let run = billing::run::bill_run(db, &actor, period, clock, &progress).await.map_err(|e| e.to_string())?;
-        bar.finish_and_clear();
+    };
+    let runs = billing::run::bill_runs(db, &actor, &periods, clock, &progress).await.map_err(|e| e.to_string())?;
+    bar.finish_and_clear();
+    let mut bills = 0;
+    for run in runs {
         bills += run.bills_written;
         println!(
-            "bill run {} cycle {cycle} period {}: {} {} bills, {} accounts skipped, total {}",
-            run.bill_run_id, run.period, run.status, run.bills_written, run.accounts_skipped, run.total_minor
+            "bill run {} cycle {} period {}: {} {} bills, {} accounts skipped, total {}",
+            run.bill_run_id,
+            run.bill_cycle,
+            run.period,
+            run.status,
+            run.bills_written,
+            run.accounts_skipped,
+            run.total_minor
         );
     }
     let seconds = started.elapsed().as_secs_f64();

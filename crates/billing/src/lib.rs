@@ -17,6 +17,7 @@ pub mod ops;
 pub mod pages;
 pub mod rating;
 pub mod run;
+mod run_write;
 pub mod store;
 
 pub use error::BillingError;

@@ -6,14 +6,13 @@
 //! and a run already done does nothing.
 
 use crate::BillingError;
-use crate::model::{AgreementToRate, BillDraft, Period, RateVersion, Read, ReadKind};
-use crate::rating::{bill_entry, rate_account};
+use crate::model::{AgreementToRate, Period, RateVersion, Read, ReadKind};
+use crate::rating::rate_account;
+use crate::run_write::{Rated, RunDates, Skip, write_batch};
 use crate::store::{self, AgreementRow, BatchProgress, RunRow};
-use db::bulk::{Rows, Statements, Value};
 use db::{Db, Tx};
-use kernel::{Actor, Clock, Currency, Money, Timestamp};
+use kernel::{Actor, Clock, Currency, Timestamp};
 use ledger::BusinessDate;
-use ledger::batch::{BatchItem, OpenItemDraft};
 use serde_json::json;
 use std::collections::{HashMap, HashSet};
 
@@ -29,29 +28,63 @@ pub async fn bill_run(
     clock: &dyn Clock,
     progress: &(dyn Fn(&RunRow) + Sync),
 ) -> Result<RunRow, BillingError> {
-    let run = start_run(db, actor, period, clock.now()).await?;
-    if run.status == "done" {
-        return Ok(run);
+    bill_runs(db, actor, &[period], clock, progress).await?.pop().ok_or(BillingError::RunNotFound)
+}
+
+/// Starts (or resumes) the runs of several cycles and bills them together, in one pass over the
+/// account ids: each batch takes the next accounts of all their cycles, so every index keyed by
+/// account (bills, receivable lines, open items, contacts, balances) has its pages written once
+/// a pass rather than once a cycle. Each run keeps its own row, cursor, counts and audit
+/// records; a batch moves every cursor in the same transaction as its bills. Answers the runs'
+/// rows in the order of `periods`.
+pub async fn bill_runs(
+    db: &Db,
+    actor: &Actor,
+    periods: &[Period],
+    clock: &dyn Clock,
+    progress: &(dyn Fn(&RunRow) + Sync),
+) -> Result<Vec<RunRow>, BillingError> {
+    let mut started = Vec::new();
+    for period in periods {
+        started.push((start_run(db, actor, *period, clock.now()).await?, *period));
     }
-    let versions = load_versions(db).await?;
-    loop {
-        match run_batch(db, actor, &run, period, &versions, clock.now()).await {
-            Ok(Some(row)) => progress(&row),
-            Ok(None) => break,
-            Err(error) => {
-                let mut tx = db.begin().await?;
-                store::finish_run(&mut tx, run.bill_run_id, "failed", Some(&error.to_string()), clock.now()).await?;
-                tx.commit().await?;
-                return Err(error);
+    let mut open: Vec<(RunRow, Period)> = Vec::new();
+    for (run, period) in &started {
+        if run.status != "done" && !open.iter().any(|(o, _)| o.bill_run_id == run.bill_run_id) {
+            open.push((run.clone(), *period));
+        }
+    }
+    if !open.is_empty() {
+        let versions = load_versions(db).await?;
+        loop {
+            match run_batch(db, actor, &open, &versions, clock.now()).await {
+                Ok(Some(rows)) => rows.iter().for_each(progress),
+                Ok(None) => break,
+                Err(error) => {
+                    let mut tx = db.begin().await?;
+                    for (run, _) in &open {
+                        let why = error.to_string();
+                        store::finish_run(&mut tx, run.bill_run_id, "failed", Some(&why), clock.now()).await?;
+                    }
+                    tx.commit().await?;
+                    return Err(error);
+                }
             }
         }
     }
     let mut tx = db.begin().await?;
-    store::finish_run(&mut tx, run.bill_run_id, "done", None, clock.now()).await?;
-    let done = store::get_run(&mut tx, run.bill_run_id).await?.ok_or(BillingError::RunNotFound)?;
+    for (run, _) in &open {
+        store::finish_run(&mut tx, run.bill_run_id, "done", None, clock.now()).await?;
+    }
+    let mut rows = Vec::new();
+    for (run, _) in &started {
+        rows.push(store::get_run(&mut tx, run.bill_run_id).await?.ok_or(BillingError::RunNotFound)?);
+    }
     tx.commit().await?;
-    progress(&done);
-    Ok(done)
+    for row in rows.iter().filter(|row| open.iter().any(|(o, _)| o.bill_run_id == row.bill_run_id)) {
+        progress(row);
+    }
+    Ok(rows)
 }
 
 /// The run's row: found (and reopened if it failed) or created.
@@ -118,78 +151,192 @@ pub async fn load_versions(db: &Db) -> Result<Vec<RateVersion>, BillingError> {
     rows.iter().map(crate::ops::version_of_row).collect()
 }
 
-/// One batch in one transaction; `None` when no account is left.
+/// One batch of every run in one transaction; `None` when no account is left.
 async fn run_batch(
     db: &Db,
     actor: &Actor,
-    run: &RunRow,
-    period: Period,
+    runs: &[(RunRow, Period)],
     versions: &[RateVersion],
     now: Timestamp,
-) -> Result<Option<RunRow>, BillingError> {
+) -> Result<Option<Vec<RunRow>>, BillingError> {
     let mut tx = db.begin().await?;
     store::widen_page_cache(&mut tx).await?;
-    let current = store::lock_run(&mut tx, run.bill_run_id, now).await?.ok_or(BillingError::RunNotFound)?;
+    let ids: Vec<i64> = runs.iter().map(|(run, _)| run.bill_run_id).collect();
+    let locked = store::lock_runs(&mut tx, &ids, now).await?;
+    let mut cursors = Vec::with_capacity(runs.len());
+    let mut run_of_cycle = HashMap::new();
+    for (index, (run, period)) in runs.iter().enumerate() {
+        let row = locked.iter().find(|r| r.bill_run_id == run.bill_run_id).ok_or(BillingError::RunNotFound)?;
+        cursors.push(row.last_account_id);
+        run_of_cycle.insert(i64::from(period.cycle), index);
+    }
     let (due_days, batch_size) = store::settings(&mut tx).await?;
-    let cycle = i64::from(period.cycle);
-    let accounts = store::batch_accounts(&mut tx, cycle, current.last_account_id, batch_size.clamp(1, 20_000)).await?;
-    let (Some(first), Some(last)) = (accounts.first().map(|a| a.0), accounts.last().map(|a| a.0)) else {
+    let mut cycles: Vec<i64> = run_of_cycle.keys().copied().collect();
+    cycles.sort_unstable();
+    let after = cursors.iter().copied().min().unwrap_or(0);
+    let candidates = store::cycles_accounts_after(&mut tx, &cycles, after, batch_size.clamp(1, 20_000)).await?;
+    let (Some(first), Some(last)) = (candidates.first().map(|a| a.0), candidates.last().map(|a| a.0)) else {
         tx.rollback().await?;
         return Ok(None);
     };
-    let input = read_batch(&mut tx, cycle, (first, last), period).await?;
-    let billed: HashSet<i64> =
-        store::billed_accounts(&mut tx, &period.label(), first, last).await?.into_iter().collect();
-    let mut batch = Batch::new(db.backend());
-    for (account_id, customer_id, currency) in &accounts {
-        if billed.contains(account_id) {
-            continue;
-        }
-        let agreements = input.get(account_id).map(Vec::as_slice).unwrap_or_default();
-        if agreements.is_empty() {
-            continue;
-        }
-        let Ok(currency) = Currency::parse(currency) else {
-            batch.skip(run.bill_run_id, *account_id, format!("account currency {currency} is unknown"));
-            continue;
-        };
-        match rate_account(agreements, versions, &period, currency) {
-            Ok(bill) => batch.bills.push(Rated { account_id: *account_id, customer_id: *customer_id, currency, bill }),
-            Err(why) => batch.skip(run.bill_run_id, *account_id, why.to_string()),
+    // A run that went further on its own (billed alone earlier) skips what it has done.
+    let accounts: Vec<BatchAccount> = candidates
+        .into_iter()
+        .filter_map(|(account_id, customer_id, currency, cycle)| {
+            let run = *run_of_cycle.get(&cycle)?;
+            (account_id > *cursors.get(run)?).then_some(BatchAccount { run, account_id, customer_id, currency })
+        })
+        .collect();
+    let periods: Vec<Period> = runs.iter().map(|(_, period)| *period).collect();
+    let input = read_batch(&mut tx, &cycles, &periods, &accounts, (first, last)).await?;
+    let billed = billed_accounts(&mut tx, &periods, &accounts, (first, last)).await?;
+    let dates: Vec<RunDates> =
+        runs.iter().map(|(run, period)| RunDates::new(run.bill_run_id, *period, due_days)).collect();
+    let (bills, skips) = rate_batch(&accounts, &billed, &input, versions, &periods);
+    let mut counts = vec![(0_i64, 0_i64); runs.len()];
+    for account in &accounts {
+        if let Some(slot) = counts.get_mut(account.run) {
+            slot.0 += 1;
         }
     }
-    let progress = write_batch(&mut tx, actor, run, period, &mut batch, due_days, (first, last), now).await?;
-    let accounts_in_batch = i64::try_from(accounts.len()).unwrap_or(i64::MAX);
-    let progress = BatchProgress { last_account_id: last, accounts: accounts_in_batch, ..progress };
-    store::advance_run(&mut tx, run.bill_run_id, &progress, now).await?;
+    for skip in &skips {
+        if let Some(slot) = counts.get_mut(skip.run) {
+            slot.1 += 1;
+        }
+    }
+    let totals = write_batch(&mut tx, actor, &dates, bills, skips, (first, last), now).await?;
+    let mut rows = Vec::with_capacity(runs.len());
+    for (index, (run, period)) in runs.iter().enumerate() {
+        let (accounts, skipped) = counts.get(index).copied().unwrap_or_default();
+        let (bills, total_minor) = totals.get(index).copied().unwrap_or_default();
+        let cursor = cursors.get(index).copied().unwrap_or(0).max(last);
+        let progress = BatchProgress { last_account_id: cursor, accounts, bills, skipped, total_minor };
+        store::advance_run(&mut tx, run.bill_run_id, &progress, now).await?;
+        if accounts > 0 {
+            record_batch(&mut tx, actor, run.bill_run_id, *period, &progress, (first, last), now).await?;
+        }
+        rows.push(store::get_run(&mut tx, run.bill_run_id).await?.ok_or(BillingError::RunNotFound)?);
+    }
+    tx.commit().await?;
+    Ok(Some(rows))
+}
+
+/// One account of a batch and the run (index into the batch's runs) that bills it.
+struct BatchAccount {
+    run: usize,
+    account_id: i64,
+    customer_id: i64,
+    currency: String,
+}
+
+/// One audit record per run and batch (not one per bill: a million records would cost more
+/// than the bills); each bill is reachable from it by the run and the account range.
+async fn record_batch(
+    tx: &mut Tx,
+    actor: &Actor,
+    bill_run_id: i64,
+    period: Period,
+    progress: &BatchProgress,
+    (first, last): (i64, i64),
+    now: Timestamp,
+) -> Result<(), BillingError> {
     let detail = json!({
-        "period": period.label(), "cycle": cycle, "first_account_id": first, "last_account_id": last,
+        "period": period.label(), "cycle": period.cycle, "first_account_id": first, "last_account_id": last,
         "accounts": progress.accounts, "bills": progress.bills, "skipped": progress.skipped,
         "total_minor": progress.total_minor,
     });
     let event = db::audit::AuditEvent {
         action: "bill_run.batch",
         entity: "bill_run",
-        entity_id: run.bill_run_id.to_string(),
+        entity_id: bill_run_id.to_string(),
         detail,
     };
-    db::audit::append(&mut tx, actor, event, now).await?;
-    let row = store::get_run(&mut tx, run.bill_run_id).await?.ok_or(BillingError::RunNotFound)?;
-    tx.commit().await?;
-    Ok(Some(row))
+    db::audit::append(tx, actor, event, now).await?;
+    Ok(())
 }
 
-/// Each account's agreements with their meters' reads.
+/// The batch's accounts already billed for their run's month (by an earlier run or under
+/// another cycle), as (month, account).
+async fn billed_accounts(
+    tx: &mut Tx,
+    periods: &[Period],
+    accounts: &[BatchAccount],
+    (first, last): (i64, i64),
+) -> Result<HashSet<(String, i64)>, BillingError> {
+    let mut labels: Vec<String> = accounts.iter().filter_map(|a| periods.get(a.run)).map(Period::label).collect();
+    labels.sort_unstable();
+    labels.dedup();
+    let mut billed = HashSet::new();
+    for label in labels {
+        for account_id in store::billed_accounts(tx, &label, first, last).await? {
+            billed.insert((label.clone(), account_id));
+        }
+    }
+    Ok(billed)
+}
+
+/// Rates every account of the batch not billed yet; the rest are left alone or skipped.
+fn rate_batch(
+    accounts: &[BatchAccount],
+    billed: &HashSet<(String, i64)>,
+    input: &HashMap<i64, Vec<AgreementToRate>>,
+    versions: &[RateVersion],
+    periods: &[Period],
+) -> (Vec<Rated>, Vec<Skip>) {
+    let labels: Vec<String> = periods.iter().map(Period::label).collect();
+    let mut bills = Vec::with_capacity(accounts.len());
+    let mut skips = Vec::new();
+    for account in accounts {
+        let (Some(period), Some(label)) = (periods.get(account.run), labels.get(account.run)) else {
+            continue;
+        };
+        if billed.contains(&(label.clone(), account.account_id)) {
+            continue;
+        }
+        let agreements = input.get(&account.account_id).map(Vec::as_slice).unwrap_or_default();
+        if agreements.is_empty() {
+            continue;
+        }
+        let (run, account_id) = (account.run, account.account_id);
+        let Ok(currency) = Currency::parse(&account.currency) else {
+            let reason = format!("account currency {} is unknown", account.currency);
+            skips.push(Skip { run, account_id, reason });
+            continue;
+        };
+        match rate_account(agreements, versions, period, currency) {
+            Ok(bill) => bills.push(Rated { run, account_id, customer_id: account.customer_id, currency, bill }),
+            Err(why) => skips.push(Skip { run, account_id, reason: why.to_string() }),
+        }
+    }
+    (bills, skips)
+}
+
+/// Each account's agreements in service during its run's period, with their meters' reads
+/// since [`READ_HISTORY_DAYS`] before the period. The query reads the widest window of the
+/// batch's periods; each agreement and read is then held to its own run's.
 async fn read_batch(
     tx: &mut Tx,
-    cycle: i64,
+    cycles: &[i64],
+    periods: &[Period],
+    accounts: &[BatchAccount],
     range: (i64, i64),
-    period: Period,
 ) -> Result<HashMap<i64, Vec<AgreementToRate>>, BillingError> {
-    let (start, end) = (period.start().to_string(), period.end().to_string());
-    let rows = store::batch_agreements(tx, cycle, range, &start, &end).await?;
+    let (Some(earliest), Some(latest)) =
+        (periods.iter().map(Period::start).min(), periods.iter().map(Period::end).max())
+    else {
+        return Ok(HashMap::new());
+    };
+    let run_of: HashMap<i64, usize> = accounts.iter().map(|a| (a.account_id, a.run)).collect();
+    let windows: Vec<(String, String)> = periods.iter().map(|p| (p.start().to_string(), p.end().to_string())).collect();
+    let mut rows = store::batch_agreements(tx, cycles, range, &earliest.to_string(), &latest.to_string()).await?;
+    // The same test as the query's, against the agreement's own run's period.
+    rows.retain(|row| {
+        run_of.get(&row.account_id).and_then(|run| windows.get(*run)).is_some_and(|(start, end)| {
+            row.start_date <= *end && row.end_date.as_ref().is_none_or(|last| last >= start)
+        })
+    });
     let meter_ids: Vec<i64> = rows.iter().filter_map(|r| r.meter_id).collect::<HashSet<_>>().into_iter().collect();
-    let since = period.start().plus_days(-READ_HISTORY_DAYS).to_string();
+    let since = earliest.plus_days(-READ_HISTORY_DAYS).to_string();
     let mut reads: HashMap<i64, Vec<Read>> = HashMap::new();
     for (meter_id, date, reading, kind) in store::reads_of_meters(tx, &meter_ids, &since).await? {
         let date = BusinessDate::parse(&date, "read_date")?;
@@ -197,18 +344,28 @@ async fn read_batch(
     }
     let mut out: HashMap<i64, Vec<AgreementToRate>> = HashMap::new();
     for row in rows {
-        let agreement = agreement_of(row, &reads)?;
+        let Some(period) = run_of.get(&row.account_id).and_then(|run| periods.get(*run)) else { continue };
+        let from = period.start().plus_days(-READ_HISTORY_DAYS);
+        let agreement = agreement_of(row, &reads, from)?;
         out.entry(agreement.0).or_default().push(agreement.1);
     }
     Ok(out)
 }
 
-fn agreement_of(row: AgreementRow, reads: &HashMap<i64, Vec<Read>>) -> Result<(i64, AgreementToRate), BillingError> {
+fn agreement_of(
+    row: AgreementRow,
+    reads: &HashMap<i64, Vec<Read>>,
+    reads_from: BusinessDate,
+) -> Result<(i64, AgreementToRate), BillingError> {
     let end_date = match &row.end_date {
         Some(text) => Some(BusinessDate::parse(text, "end_date")?),
         None => None,
     };
-    let meter_reads = row.meter_id.and_then(|id| reads.get(&id)).cloned().unwrap_or_default();
+    let meter_reads: Vec<Read> = row
+        .meter_id
+        .and_then(|id| reads.get(&id))
+        .map(|all| all.iter().filter(|r| r.date >= reads_from).copied().collect())
+        .unwrap_or_default();
     Ok((
         row.account_id,
         AgreementToRate {
@@ -223,140 +380,8 @@ fn agreement_of(row: AgreementRow, reads: &HashMap<i64, Vec<Read>>) -> Result<(i
     ))
 }
 
-struct Rated {
-    account_id: i64,
-    customer_id: i64,
-    currency: Currency,
-    bill: BillDraft,
-}
-
-/// One batch's rated bills and the rows they become.
-struct Batch {
-    bills: Vec<Rated>,
-    statements: Statements,
-    bill_rows: Rows,
-    line_rows: Rows,
-    read_rows: Rows,
-    contact_rows: Rows,
-    skip_rows: Rows,
-    skipped: i64,
-}
-
-impl Batch {
-    fn new(backend: db::Backend) -> Batch {
-        Batch {
-            bills: Vec::new(),
-            statements: Statements::new(backend),
-            bill_rows: Rows::new(
-                "bill",
-                "bill_id, bill_number, account_id, customer_id, period, bill_run_id, period_start, period_end, \
-                 bill_date, due_date, currency, subtotal_minor, tax_minor, total_minor, entry_id, estimated, \
-                 created_at",
-            ),
-            line_rows: Rows::new(
-                "bill_line",
-                "bill_id, agreement_id, service_type, kind, description, quantity, rate, amount_minor, meter_number, \
-                 read_from, read_to, estimated",
-            ),
-            read_rows: Rows::new("meter_read", "meter_id, read_date, reading, kind, created_at, created_by"),
-            contact_rows: Rows::new(
-                "contact",
-                "customer_id, account_id, channel, direction, reason_code, sub_reason_code, summary, started_at, \
-                 ended_at, agent_name, created_at",
-            ),
-            skip_rows: Rows::new("bill_run_skip", "bill_run_id, account_id, reason"),
-            skipped: 0,
-        }
-    }
-
-    fn skip(&mut self, bill_run_id: i64, account_id: i64, reason: String) {
-        self.skipped += 1;
-        self.skip_rows.push([Value::Int(bill_run_id), Value::Int(account_id), Value::Text(reason)]);
-    }
-}
-
 pub fn bill_number(bill_id: i64) -> String {
     format!("BILL-{bill_id:07}")
-}
-
-/// Writes the batch: ledger entries and open items first (bills name their entry), then bills,
-/// lines, estimated reads, contacts and skips; then settles the accounts that were in credit.
-#[allow(clippy::too_many_arguments)]
-async fn write_batch(
-    tx: &mut Tx,
-    actor: &Actor,
-    run: &RunRow,
-    period: Period,
-    batch: &mut Batch,
-    due_days: i64,
-    (first, last): (i64, i64),
-    now: Timestamp,
-) -> Result<BatchProgress, BillingError> {
-    let bill_date = period.bill_date();
-    let due_date = bill_date.plus_days(due_days);
-    let dates = BatchDates::new(period, due_date);
-    let bills = std::mem::take(&mut batch.bills);
-    let count = i64::try_from(bills.len()).unwrap_or(i64::MAX);
-    let bill_ids = if count > 0 { store::allocate_bill_ids(tx, count).await? } else { Vec::new() };
-    let mut items = Vec::new();
-    let mut item_of_bill = Vec::new();
-    for (rated, bill_id) in bills.iter().zip(&bill_ids) {
-        let number = bill_number(*bill_id);
-        let entry = bill_entry(&rated.bill, &number, rated.account_id, bill_date, rated.currency);
-        item_of_bill.push(entry.as_ref().map(|_| items.len()));
-        if let Some(draft) = entry {
-            let amount = Money::new(rated.bill.total_minor, rated.currency);
-            let open_item = Some(OpenItemDraft { account_id: rated.account_id, kind: "bill", due_date, amount });
-            items.push(BatchItem { draft, open_item });
-        }
-    }
-    let credit = store::credit_accounts(tx, first, last).await?;
-    let entry_ids = ledger::batch::post_many(tx, actor, &items, now).await?;
-    let mut total_minor = 0;
-    let mut entry_of_account = HashMap::new();
-    for ((rated, bill_id), item) in bills.iter().zip(&bill_ids).zip(&item_of_bill) {
-        let entry_id = item.and_then(|i| entry_ids.get(i).copied());
-        total_minor += rated.bill.total_minor;
-        if let Some(entry_id) = entry_id {
-            entry_of_account.insert(rated.account_id, entry_id);
-        }
-        let ids = BillIds { bill_id: *bill_id, entry_id, bill_run_id: run.bill_run_id };
-        push_bill(batch, rated, ids, &dates, now);
-    }
-    for rows in [
-        &mut batch.bill_rows,
-        &mut batch.line_rows,
-        &mut batch.read_rows,
-        &mut batch.contact_rows,
-        &mut batch.skip_rows,
-    ] {
-        batch.statements.flush(tx, rows).await?;
-    }
-    for (account_id, currency) in credit {
-        let (Some(entry_id), Ok(currency)) = (entry_of_account.get(&account_id), Currency::parse(&currency)) else {
-            continue;
-        };
-        ledger::ops::settle(tx, account_id, currency, *entry_id, now).await?;
-    }
-    Ok(BatchProgress { last_account_id: last, accounts: 0, bills: count, skipped: batch.skipped, total_minor })
-}
-
-struct BillIds {
-    bill_id: i64,
-    entry_id: Option<i64>,
-    bill_run_id: i64,
-}
-
-fn flag(value: bool) -> Value {
-    Value::Bool(value)
-}
-
-fn opt_int(value: Option<i64>) -> Value {
-    value.map(Value::Int).unwrap_or(Value::NullInt)
-}
-
-fn opt_text(value: &Option<String>) -> Value {
-    value.clone().map(Value::Text).unwrap_or(Value::NullText)
 }
 
 /// Formats minor units for a summary line ("123.45 USD").
@@ -370,95 +395,4 @@ pub fn format_money(amount_minor: i64, currency: Currency) -> String {
     let abs = amount_minor.unsigned_abs();
     let scale_u = scale.unsigned_abs();
     format!("{sign}{}.{:0width$} {}", abs / scale_u, abs % scale_u, currency.code(), width = exponent as usize)
-}
-
-/// The batch's period and dates as text, formatted once rather than once a bill.
-struct BatchDates {
-    label: String,
-    start: String,
-    end: String,
-    bill_date: String,
-    due_date: String,
-}
-
-impl BatchDates {
-    fn new(period: Period, due_date: BusinessDate) -> BatchDates {
-        BatchDates {
-            label: period.label(),
-            start: period.start().to_string(),
-            end: period.end().to_string(),
-            bill_date: period.bill_date().to_string(),
-            due_date: due_date.to_string(),
-        }
-    }
-}
-
-fn push_bill(batch: &mut Batch, rated: &Rated, ids: BillIds, dates: &BatchDates, now: Timestamp) {
-    let number = bill_number(ids.bill_id);
-    let bill = &rated.bill;
-    batch.bill_rows.push([
-        Value::Int(ids.bill_id),
-        Value::Text(number.clone()),
-        Value::Int(rated.account_id),
-        Value::Int(rated.customer_id),
-        Value::Text(dates.label.clone()),
-        Value::Int(ids.bill_run_id),
-        Value::Text(dates.start.clone()),
-        Value::Text(dates.end.clone()),
-        Value::Text(dates.bill_date.clone()),
-        Value::Text(dates.due_date.clone()),
-        Value::Static(rated.currency.code()),
-        Value::Int(bill.subtotal_minor),
-        Value::Int(bill.tax_minor),
-        Value::Int(bill.total_minor),
-        opt_int(ids.entry_id),
-        flag(bill.estimated),
-        Value::Int(now.micros()),
-    ]);
-    for line in &bill.lines {
-        batch.line_rows.push([
-            Value::Int(ids.bill_id),
-            Value::Int(line.agreement_id),
-            Value::Text(line.service_type.clone()),
-            Value::Static(line.kind.code()),
-            Value::Text(line.description.clone()),
-            opt_int(line.quantity),
-            opt_text(&line.rate),
-            Value::Int(line.amount_minor),
-            opt_text(&line.meter_number),
-            opt_int(line.read_from),
-            opt_int(line.read_to),
-            flag(line.estimated),
-        ]);
-    }
-    for (meter_id, read) in &bill.new_reads {
-        batch.read_rows.push([
-            Value::Int(*meter_id),
-            Value::Text(read.date.to_string()),
-            Value::Int(read.reading),
-            Value::Static(ReadKind::Estimated.code()),
-            Value::Int(now.micros()),
-            Value::Static("system:billing"),
-        ]);
-    }
-    let summary = format!(
-        "Bill {number} for {}: {} due {}{}",
-        dates.label,
-        format_money(bill.total_minor, rated.currency),
-        dates.due_date,
-        if bill.estimated { " (estimated read)" } else { "" }
-    );
-    batch.contact_rows.push([
-        Value::Int(rated.customer_id),
-        Value::Int(rated.account_id),
-        Value::Static("system"),
-        Value::Static("outbound"),
-        Value::Static("billing_question"),
-        Value::Static("bill_sent"),
-        Value::Text(summary),
-        Value::Int(now.micros()),
-        Value::Int(now.micros()),
-        Value::Static("system:billing"),
-        Value::Int(now.micros()),
-    ]);
 }

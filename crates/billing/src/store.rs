@@ -200,10 +200,15 @@ pub async fn list_runs(tx: &mut Tx, limit: i64) -> Result<Vec<RunRow>> {
     db::fetch_all!(tx, RunRow, db::sqlx::AssertSqlSafe(sql), limit)
 }
 
-/// Locks the run's row for the batch (on PostgreSQL) and reads its progress afresh.
-pub async fn lock_run(tx: &mut Tx, bill_run_id: i64, now: Timestamp) -> Result<Option<RunRow>> {
-    let sql = format!("update bill_run set updated_at = $1 where bill_run_id = $2 returning {RUN_COLUMNS}");
-    db::fetch_optional!(tx, RunRow, db::sqlx::AssertSqlSafe(sql), now.micros(), bill_run_id)
+/// Locks the runs' rows for the batch (on PostgreSQL) and reads their progress afresh.
+pub async fn lock_runs(tx: &mut Tx, bill_run_ids: &[i64], now: Timestamp) -> Result<Vec<RunRow>> {
+    // Integers formatted from i64 only: nothing from input reaches the text.
+    let list: Vec<String> = bill_run_ids.iter().map(i64::to_string).collect();
+    let sql = format!(
+        "update bill_run set updated_at = $1 where bill_run_id in ({}) returning {RUN_COLUMNS}",
+        list.join(", ")
+    );
+    db::fetch_all!(tx, RunRow, db::sqlx::AssertSqlSafe(sql), now.micros())
 }
 
 pub async fn insert_run(tx: &mut Tx, cycle: i64, period: &str, total: i64, by: &str, now: Timestamp) -> Result<i64> {
@@ -282,20 +287,23 @@ pub async fn count_cycle_accounts(tx: &mut Tx, cycle: i64) -> Result<i64> {
     db::scalar!(tx, i64, "select count(*) from account where bill_cycle = $1", cycle)
 }
 
-/// (account_id, customer_id, currency)
-pub type AccountKey = (i64, i64, String);
+/// (account_id, customer_id, currency, bill_cycle)
+pub type AccountKey = (i64, i64, String, i64);
 
-/// The next batch of a cycle's accounts after the cursor, in id order.
-pub async fn batch_accounts(tx: &mut Tx, cycle: i64, after_id: i64, limit: i64) -> Result<Vec<AccountKey>> {
-    db::fetch_all!(
-        tx,
-        AccountKey,
-        "select account_id, customer_id, currency from account
-          where bill_cycle = $1 and account_id > $2 order by account_id limit $3",
-        cycle,
-        after_id,
-        limit
-    )
+/// The next batch of some cycles' accounts after `after_id`, in id order. For several cycles
+/// the account ids are walked in order (`+bill_cycle` keeps SQLite off the cycle index, which
+/// would read every later account of each cycle and sort them).
+pub async fn cycles_accounts_after(tx: &mut Tx, cycles: &[i64], after_id: i64, limit: i64) -> Result<Vec<AccountKey>> {
+    let list: Vec<String> = cycles.iter().map(i64::to_string).collect();
+    let filter = match cycles {
+        [_] => format!("bill_cycle = {}", list.join("")),
+        _ => format!("+bill_cycle in ({})", list.join(", ")),
+    };
+    let sql = format!(
+        "select account_id, customer_id, currency, cast(bill_cycle as bigint) from account
+          where {filter} and account_id > $1 order by account_id limit $2"
+    );
+    db::fetch_all!(tx, AccountKey, db::sqlx::AssertSqlSafe(sql), after_id, limit)
 }
 
 /// Accounts of the batch already billed for the period (by an earlier run or a changed cycle).
@@ -327,14 +335,13 @@ pub struct AgreementRow {
 /// each with the meter at its premise for its service.
 pub async fn batch_agreements(
     tx: &mut Tx,
-    cycle: i64,
+    cycles: &[i64],
     (first, last): (i64, i64),
     first_day: &str,
     last_day: &str,
 ) -> Result<Vec<AgreementRow>> {
-    db::fetch_all!(
-        tx,
-        AgreementRow,
+    let list: Vec<String> = cycles.iter().map(i64::to_string).collect();
+    let sql = format!(
         "select sa.agreement_id, sa.account_id, sa.service_type, sa.rate_code, sa.start_date, sa.end_date,
                 m.meter_id, m.meter_number
            from account a
@@ -342,16 +349,13 @@ pub async fn batch_agreements(
            left join meter m on m.meter_id = (select min(x.meter_id) from meter x
                                                where x.premise_id = sa.premise_id
                                                  and x.service_type = sa.service_type and x.removed_on is null)
-          where a.bill_cycle = $1 and a.account_id between $2 and $3
+          where a.bill_cycle in ({}) and a.account_id between $1 and $2
             and sa.status in ('active', 'pending_stop', 'stopped')
-            and sa.start_date <= $5 and (sa.end_date is null or sa.end_date >= $4)
+            and sa.start_date <= $4 and (sa.end_date is null or sa.end_date >= $3)
           order by sa.account_id, sa.agreement_id",
-        cycle,
-        first,
-        last,
-        first_day,
-        last_day
-    )
+        list.join(", ")
+    );
+    db::fetch_all!(tx, AgreementRow, db::sqlx::AssertSqlSafe(sql), first, last, first_day, last_day)
 }
 
 /// Reads of the given meters since `since`, oldest first per meter.

@@ -13,6 +13,7 @@ use db::bulk::{Rows, Statements, Value};
 use db::{Backend, Tx};
 use kernel::{Actor, Money, Timestamp};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// The open item an entry records (a bill that falls due).
 #[derive(Debug, Clone)]
@@ -56,10 +57,9 @@ pub async fn post_many(
         codes.insert(account.code.as_str(), (account.ledger_account_id, account.active));
     }
     let ids = allocate_entry_ids(tx, items.len()).await?;
-    let mut rows = BatchRows::new();
-    let posted_by = actor.name();
+    let mut rows = BatchRows::new(&actor.name(), now);
     for (item, entry_id) in items.iter().zip(&ids) {
-        rows.add(item, *entry_id, &codes, &posted_by, now)?;
+        rows.add(item, *entry_id, &codes)?;
     }
     // The invariant again, over the line rows exactly as they are about to be written.
     if !rows.balanced() {
@@ -69,9 +69,24 @@ pub async fn post_many(
     statements.flush(tx, &mut rows.entries).await.map_err(LedgerError::from_insert)?;
     statements.flush(tx, &mut rows.lines).await?;
     statements.flush(tx, &mut rows.items).await?;
-    upsert_subledger(tx, &rows.subledger).await?;
+    let mut balances = Rows::new("subledger_balance", "account_id, ledger_account_id, currency, balance_minor").suffix(
+        " where true on conflict (account_id, ledger_account_id, currency)
+         do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor",
+    );
+    for ((account_id, ledger_account_id, currency), amount) in &rows.subledger {
+        if *amount != 0 {
+            balances.push([
+                Value::Int(*account_id),
+                Value::Int(*ledger_account_id),
+                Value::Static(currency),
+                Value::Int(*amount),
+            ]);
+        }
+    }
+    statements.flush(tx, &mut balances).await?;
     for ((ledger_account_id, currency, date), (debit, credit)) in &rows.day_totals {
-        store::add_to_day_total(tx, *ledger_account_id, currency, date, *debit, *credit).await?;
+        let date = date.to_string();
+        store::add_to_day_total(tx, *ledger_account_id, currency, &date, *debit, *credit).await?;
     }
     Ok(ids)
 }
@@ -97,9 +112,12 @@ async fn allocate_entry_ids(tx: &mut Tx, count: usize) -> Result<Vec<i64>, Ledge
     })
 }
 
-type DayKey = (i64, &'static str, String);
+type DayKey = (i64, &'static str, BusinessDate);
 
 struct BatchRows {
+    /// The last entry date and due date written, as text shared by the rows of that date.
+    entry_date: Option<(BusinessDate, Arc<str>)>,
+    due_date: Option<(BusinessDate, Arc<str>)>,
     entries: Rows,
     lines: Rows,
     items: Rows,
@@ -112,17 +130,19 @@ struct BatchRows {
 }
 
 impl BatchRows {
-    fn new() -> BatchRows {
+    fn new(posted_by: &str, now: Timestamp) -> BatchRows {
         BatchRows {
-            entries: Rows::new(
-                "journal_entry",
-                "entry_id, entry_date, source_kind, source_ref, memo, posted_by, posted_at",
-            ),
+            entry_date: None,
+            due_date: None,
+            entries: Rows::new("journal_entry", "entry_id, entry_date, source_kind, source_ref, memo")
+                .fixed("posted_by", Value::Text(posted_by.to_owned()))
+                .fixed("posted_at", Value::Int(now.micros())),
             lines: Rows::new("journal_line", "entry_id, ledger_account_id, account_id, currency, amount_minor"),
             items: Rows::new(
                 "open_item",
-                "account_id, entry_id, kind, source_ref, currency, due_date, amount_minor, open_minor, created_at",
-            ),
+                "account_id, entry_id, kind, source_ref, currency, due_date, amount_minor, open_minor",
+            )
+            .fixed("created_at", Value::Int(now.micros())),
             subledger: BTreeMap::new(),
             day_totals: BTreeMap::new(),
             unbalanced: 0,
@@ -133,24 +153,16 @@ impl BatchRows {
         self.unbalanced == 0
     }
 
-    fn add(
-        &mut self,
-        item: &BatchItem,
-        entry_id: i64,
-        codes: &BTreeMap<&str, (i64, bool)>,
-        posted_by: &str,
-        now: Timestamp,
-    ) -> Result<(), LedgerError> {
+    fn add(&mut self, item: &BatchItem, entry_id: i64, codes: &BTreeMap<&str, (i64, bool)>) -> Result<(), LedgerError> {
         let draft = &item.draft;
-        let date = draft.entry_date.to_string();
+        let date = draft.entry_date;
+        let date_text = shared_text(&mut self.entry_date, date);
         self.entries.push([
             Value::Int(entry_id),
-            Value::Text(date.clone()),
+            Value::Shared(date_text),
             Value::Static(draft.source_kind),
             Value::Text(draft.source_ref.clone()),
             Value::Text(draft.memo.clone()),
-            Value::Text(posted_by.to_owned()),
-            Value::Int(now.micros()),
         ]);
         let mut sums: BTreeMap<&'static str, i128> = BTreeMap::new();
         for line in &draft.lines {
@@ -174,7 +186,7 @@ impl BatchRows {
             if let Some(account_id) = line.account_id {
                 *self.subledger.entry((account_id, ledger_account_id, currency)).or_insert(0) += amount;
             }
-            let total = self.day_totals.entry((ledger_account_id, currency, date.clone())).or_insert((0, 0));
+            let total = self.day_totals.entry((ledger_account_id, currency, date)).or_insert((0, 0));
             if amount > 0 {
                 total.0 += amount;
             } else {
@@ -191,51 +203,23 @@ impl BatchRows {
                 Value::Static(open.kind),
                 Value::Text(draft.source_ref.clone()),
                 Value::Static(open.amount.currency.code()),
-                Value::Text(open.due_date.to_string()),
+                Value::Shared(shared_text(&mut self.due_date, open.due_date)),
                 Value::Int(open.amount.amount_minor),
                 Value::Int(open.amount.amount_minor),
-                Value::Int(now.micros()),
             ]);
         }
         Ok(())
     }
 }
 
-/// Adds each change to its subledger balance with multi-row upserts.
-async fn upsert_subledger(tx: &mut Tx, changes: &BTreeMap<(i64, i64, &'static str), i64>) -> Result<(), LedgerError> {
-    const ROWS_PER_STATEMENT: usize = 1_000;
-    let all: Vec<_> = changes.iter().filter(|(_, amount)| **amount != 0).collect();
-    for chunk in all.chunks(ROWS_PER_STATEMENT) {
-        let backend = tx.backend();
-        let tuples: Vec<String> = (0..chunk.len())
-            .map(|r| match backend {
-                Backend::Sqlite => "(?, ?, ?, ?)".to_string(),
-                Backend::Postgres => format!("(${}, ${}, ${}, ${})", r * 4 + 1, r * 4 + 2, r * 4 + 3, r * 4 + 4),
-            })
-            .collect();
-        let sql = format!(
-            "insert into subledger_balance (account_id, ledger_account_id, currency, balance_minor) values {}
-             on conflict (account_id, ledger_account_id, currency)
-             do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor",
-            tuples.join(", ")
-        );
-        let sql = db::sqlx::AssertSqlSafe(sql);
-        match tx {
-            Tx::Sqlite(t) => {
-                let mut query = db::sqlx::query(sql);
-                for ((account_id, ledger_account_id, currency), amount) in chunk {
-                    query = query.bind(*account_id).bind(*ledger_account_id).bind(*currency).bind(**amount);
-                }
-                query.execute(&mut **t).await.map_err(db::Error::from)?;
-            }
-            Tx::Pg(t) => {
-                let mut query = db::sqlx::query(sql);
-                for ((account_id, ledger_account_id, currency), amount) in chunk {
-                    query = query.bind(*account_id).bind(*ledger_account_id).bind(*currency).bind(**amount);
-                }
-                query.execute(&mut **t).await.map_err(db::Error::from)?;
-            }
+/// The date as text, formatted once for a run of rows of the same date.
+fn shared_text(last: &mut Option<(BusinessDate, Arc<str>)>, date: BusinessDate) -> Arc<str> {
+    match last {
+        Some((day, text)) if *day == date => text.clone(),
+        _ => {
+            let text: Arc<str> = date.to_string().into();
+            *last = Some((date, text.clone()));
+            text
         }
     }
-    Ok(())
 }

@@ -12,11 +12,12 @@
 use crate::LedgerError;
 use crate::model::LedgerCode;
 use crate::store;
+use db::bulk::{Rows, Statements, Value};
 use db::{Backend, Tx};
 use kernel::{Actor, Currency, Money, Timestamp};
 use std::collections::BTreeMap;
 
-pub use bulk::{Bind, BulkInsert, marks};
+pub use db::bulk::marks;
 
 /// One payment to post: Dr `debit_code` / Cr receivable of `account_id`.
 #[derive(Debug, Clone)]
@@ -123,23 +124,20 @@ struct Ids {
 /// debit ledger account) and the credit legs (all on receivable), so ledger account and
 /// currency are bound once per statement. An entry's debit line still comes before its credit.
 struct Legs {
-    debits: BulkInsert,
-    credits: BulkInsert,
+    debits: Rows,
+    credits: Rows,
 }
 
 impl Legs {
-    fn new(backend: Backend, ids: Ids, currency: &'static str) -> Legs {
-        let leg = |ledger_account_id: i64, varying: &[&'static str]| {
-            BulkInsert::new(
-                backend,
-                "journal_line",
-                varying,
-                &[("ledger_account_id", Bind::Int(ledger_account_id)), ("currency", Bind::Static(currency))],
-            )
+    fn new(ids: Ids, currency: &'static str) -> Legs {
+        let leg = |ledger_account_id: i64, varying: &'static str| {
+            Rows::new("journal_line", varying)
+                .fixed("ledger_account_id", Value::Int(ledger_account_id))
+                .fixed("currency", Value::Static(currency))
         };
         Legs {
-            debits: leg(ids.debit_id, &["entry_id", "amount_minor"]),
-            credits: leg(ids.receivable_id, &["entry_id", "account_id", "amount_minor"]),
+            debits: leg(ids.debit_id, "entry_id, amount_minor"),
+            credits: leg(ids.receivable_id, "entry_id, account_id, amount_minor"),
         }
     }
 }
@@ -155,20 +153,14 @@ async fn write_entries(
     memo: &str,
     now: Timestamp,
 ) -> Result<(), LedgerError> {
-    let backend = tx.backend();
-    let mut entries = BulkInsert::new(
-        backend,
-        "journal_entry",
-        &["entry_id", "entry_date", "source_ref"],
-        &[
-            ("source_kind", Bind::Static("payment")),
-            ("memo", Bind::Text(memo.to_string())),
-            ("posted_by", Bind::Text(actor.name())),
-            ("posted_at", Bind::Int(now.micros())),
-        ],
-    );
+    let mut statements = Statements::new(tx.backend());
+    let mut entries = Rows::new("journal_entry", "entry_id, entry_date, source_ref")
+        .fixed("source_kind", Value::Static("payment"))
+        .fixed("memo", Value::Text(memo.to_string()))
+        .fixed("posted_by", Value::Text(actor.name()))
+        .fixed("posted_at", Value::Int(now.micros()));
     let mut legs: BTreeMap<&'static str, Legs> = BTreeMap::new();
-    let mut date_text: Option<(crate::BusinessDate, String)> = None;
+    let mut date_text: Option<(crate::BusinessDate, std::sync::Arc<str>)> = None;
     for (chunk, chunk_ids) in postings.chunks(CHUNK).zip(entry_ids.chunks(CHUNK)) {
         for (posting, entry_id) in chunk.iter().zip(chunk_ids) {
             let currency = posting.amount.currency.code();
@@ -180,20 +172,20 @@ async fn write_entries(
             let date = match &date_text {
                 Some((date, text)) if *date == posting.entry_date => text.clone(),
                 _ => {
-                    let text = posting.entry_date.to_string();
+                    let text: std::sync::Arc<str> = posting.entry_date.to_string().into();
                     date_text = Some((posting.entry_date, text.clone()));
                     text
                 }
             };
-            entries.push([Bind::Int(*entry_id), Bind::Text(date), Bind::Text(posting.source_ref.clone())]);
-            let leg = legs.entry(currency).or_insert_with(|| Legs::new(backend, ids, currency));
-            leg.debits.push([Bind::Int(*entry_id), Bind::Int(debit)]);
-            leg.credits.push([Bind::Int(*entry_id), Bind::Int(posting.account_id), Bind::Int(credit)]);
+            entries.push([Value::Int(*entry_id), Value::Shared(date), Value::Text(posting.source_ref.clone())]);
+            let leg = legs.entry(currency).or_insert_with(|| Legs::new(ids, currency));
+            leg.debits.push([Value::Int(*entry_id), Value::Int(debit)]);
+            leg.credits.push([Value::Int(*entry_id), Value::Int(posting.account_id), Value::Int(credit)]);
         }
-        entries.flush(tx).await.map_err(LedgerError::from_insert)?;
+        statements.flush(tx, &mut entries).await.map_err(LedgerError::from_insert)?;
         for leg in legs.values_mut() {
-            leg.debits.flush(tx).await?;
-            leg.credits.flush(tx).await.map_err(|e| match e.is_foreign_key_violation() {
+            statements.flush(tx, &mut leg.debits).await?;
+            statements.flush(tx, &mut leg.credits).await.map_err(|e| match e.is_foreign_key_violation() {
                 true => LedgerError::AccountUnknown { field: "account_id" },
                 false => LedgerError::Db(e),
             })?;
@@ -230,21 +222,18 @@ async fn apply_balances(
         let day = per_day.entry((code, posting.entry_date.to_string())).or_insert(0);
         *day = day.checked_add(posting.amount.amount_minor).ok_or(LedgerError::AmountOverflow)?;
     }
-    let mut upsert = BulkInsert::new(
-        tx.backend(),
-        "subledger_balance",
-        &["account_id", "currency", "balance_minor"],
-        &[("ledger_account_id", Bind::Int(ids.receivable_id))],
-    )
-    .suffix(
-        " where true on conflict (account_id, ledger_account_id, currency)
+    let mut statements = Statements::new(tx.backend());
+    let mut upsert = Rows::new("subledger_balance", "account_id, currency, balance_minor")
+        .fixed("ledger_account_id", Value::Int(ids.receivable_id))
+        .suffix(
+            " where true on conflict (account_id, ledger_account_id, currency)
          do update set balance_minor = subledger_balance.balance_minor + excluded.balance_minor
          returning account_id, currency, balance_minor",
-    );
+        );
     for (&(account_id, code), slot) in &touched {
-        upsert.push([Bind::Int(account_id), Bind::Static(code), Bind::Int(slot.delta_minor)]);
+        upsert.push([Value::Int(account_id), Value::Static(code), Value::Int(slot.delta_minor)]);
     }
-    for (account_id, code, balance) in upsert.flush_returning::<(i64, String, i64)>(tx).await? {
+    for (account_id, code, balance) in statements.flush_returning::<(i64, String, i64)>(tx, &mut upsert).await? {
         if let Some(slot) = touched.get_mut(&(account_id, Currency::parse(&code).map(Currency::code).unwrap_or(""))) {
             slot.balance_minor = balance;
         }
@@ -280,14 +269,9 @@ async fn settle_touched(
             unpaid.entry((row.account_id, row.currency)).or_default().push((row.item_id, row.open_minor));
         }
     }
-    let backend = tx.backend();
-    let mut reduce = bulk::ItemUpdate::new(backend);
-    let mut allocations = BulkInsert::new(
-        backend,
-        "allocation",
-        &["item_id", "entry_id", "amount_minor"],
-        &[("created_at", Bind::Int(now.micros()))],
-    );
+    let mut reduce = Vec::new();
+    let mut allocations =
+        Rows::new("allocation", "item_id, entry_id, amount_minor").fixed("created_at", Value::Int(now.micros()));
     let mut reopen = Vec::new();
     for ((account_id, code), items) in &unpaid {
         let Some(slot) = touched.get(&(*account_id, Currency::parse(code).map(Currency::code).unwrap_or(""))) else {
@@ -305,13 +289,13 @@ async fn settle_touched(
                 break;
             }
             let amount = (*open_minor).min(to_settle);
-            reduce.push(*item_id, amount);
-            allocations.push([Bind::Int(*item_id), Bind::Int(slot.last_entry_id), Bind::Int(amount)]);
+            reduce.push((*item_id, amount));
+            allocations.push([Value::Int(*item_id), Value::Int(slot.last_entry_id), Value::Int(amount)]);
             to_settle -= amount;
         }
     }
-    reduce.flush(tx).await?;
-    allocations.flush(tx).await?;
+    lower_open_items(tx, &reduce).await?;
+    Statements::new(tx.backend()).flush(tx, &mut allocations).await?;
     for (account_id, code, entry_id) in reopen {
         let currency = Currency::parse(&code).map_err(|_| db::Error::Malformed("currency".into()))?;
         crate::ops::settle(tx, account_id, currency, entry_id, now).await?;
@@ -319,30 +303,29 @@ async fn settle_touched(
     Ok(unpaid.len())
 }
 
-/// The unpaid items of some accounts, each account's oldest due first.
-async fn unpaid_items_of(tx: &mut Tx, account_ids: &[i64]) -> Result<Vec<UnpaidRow>, LedgerError> {
-    let marks = bulk::marks(tx.backend(), 1, account_ids.len());
-    let sql = sqlx::AssertSqlSafe(format!(
-        "select item_id, account_id, currency, open_minor from open_item
-         where open_minor > 0 and account_id in ({marks}) order by account_id, currency, due_date, item_id"
-    ));
-    Ok(match tx {
-        Tx::Sqlite(t) => {
-            let mut query = sqlx::query_as::<_, UnpaidRow>(sql);
-            for id in account_ids {
-                query = query.bind(*id);
-            }
-            query.fetch_all(&mut **t).await.map_err(db::Error::from)?
-        }
-        Tx::Pg(t) => {
-            let mut query = sqlx::query_as::<_, UnpaidRow>(sql);
-            for id in account_ids {
-                query = query.bind(*id);
-            }
-            query.fetch_all(&mut **t).await.map_err(db::Error::from)?
-        }
-    })
+/// Many open items' open amounts lowered at once: `update open_item set open_minor =
+/// open_minor - v.column2 from (values (item_id, amount), ..) as v where item_id = v.column1`.
+async fn lower_open_items(tx: &mut Tx, settled: &[(i64, i64)]) -> Result<(), LedgerError> {
+    const ITEMS_PER_STATEMENT: usize = 10_000;
+    for chunk in settled.chunks(ITEMS_PER_STATEMENT) {
+        let sql = format!(
+            "update open_item set open_minor = open_minor - v.column2 from (values {}) as v
+             where open_item.item_id = v.column1",
+            db::bulk::tuples(tx.backend(), 1, chunk.len(), 2)
+        );
+        let values = chunk.iter().flat_map(|(item, amount)| [Value::Int(*item), Value::Int(*amount)]).collect();
+        db::bulk::execute(tx, sql, values).await?;
+    }
+    Ok(())
 }
 
-#[path = "batch_bulk.rs"]
-mod bulk;
+/// The unpaid items of some accounts, each account's oldest due first.
+async fn unpaid_items_of(tx: &mut Tx, account_ids: &[i64]) -> Result<Vec<UnpaidRow>, LedgerError> {
+    let sql = format!(
+        "select item_id, account_id, currency, open_minor from open_item
+         where open_minor > 0 and account_id in ({}) order by account_id, currency, due_date, item_id",
+        marks(tx.backend(), 1, account_ids.len())
+    );
+    let values = account_ids.iter().map(|id| Value::Int(*id)).collect();
+    Ok(db::bulk::fetch_all::<UnpaidRow>(tx, sql, values).await?)
+}

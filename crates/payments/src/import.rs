@@ -8,10 +8,11 @@
 use crate::PaymentError;
 use crate::file::{self, FileLine, LineError};
 use crate::store_more;
+use db::bulk::{Rows, Statements, Value};
 use db::{Backend, Tx};
 use kernel::{Actor, Currency, Timestamp};
 use ledger::LedgerCode;
-use ledger::batch_payments::{Bind, BulkInsert, PaymentPosting, post_payments};
+use ledger::batch_payments::{PaymentPosting, post_payments};
 use serde::Serialize;
 use serde_json::json;
 use std::collections::HashMap;
@@ -180,45 +181,41 @@ async fn write_payments(
         db::execute!(tx, "lock table payment in exclusive mode")?;
     }
     let first = store_more::max_payment_id(tx).await? + 1;
-    let mut rows = BulkInsert::new(
-        tx.backend(),
-        "payment",
-        &["payment_id", "account_id", "customer_id", "amount_minor", "file_reference", "received_date"],
-        &[
-            ("currency", Bind::Static(currency.code())),
-            ("tender", Bind::Static("check")),
-            ("channel", Bind::Static("lockbox")),
-            ("memo", Bind::Static("")),
-            ("payment_file_id", Bind::Int(file_id)),
-            ("status", Bind::Static("posted")),
-            ("taken_by", Bind::Text(actor.name())),
-            ("created_at", Bind::Int(now.micros())),
-        ],
-    );
+    let mut statements = Statements::new(tx.backend());
+    let mut rows =
+        Rows::new("payment", "payment_id, account_id, customer_id, amount_minor, file_reference, received_date")
+            .fixed("currency", Value::Static(currency.code()))
+            .fixed("tender", Value::Static("check"))
+            .fixed("channel", Value::Static("lockbox"))
+            .fixed("memo", Value::Static(""))
+            .fixed("payment_file_id", Value::Int(file_id))
+            .fixed("status", Value::Static("posted"))
+            .fixed("taken_by", Value::Text(actor.name()))
+            .fixed("created_at", Value::Int(now.micros()));
     let mut id = first;
-    let mut date_text: Option<(ledger::BusinessDate, String)> = None;
+    let mut date_text: Option<(ledger::BusinessDate, std::sync::Arc<str>)> = None;
     for chunk in lines.chunks(WRITE_CHUNK) {
         for line in chunk {
             let (account_id, customer_id) = targets.get(&line.account_number).copied().unwrap_or_default();
             let date = match &date_text {
                 Some((date, text)) if *date == line.date => text.clone(),
                 _ => {
-                    let text = line.date.to_string();
+                    let text: std::sync::Arc<str> = line.date.to_string().into();
                     date_text = Some((line.date, text.clone()));
                     text
                 }
             };
             rows.push([
-                Bind::Int(id),
-                Bind::Int(account_id),
-                Bind::Int(customer_id),
-                Bind::Int(line.amount.amount_minor),
-                Bind::Text(line.reference.clone()),
-                Bind::Text(date),
+                Value::Int(id),
+                Value::Int(account_id),
+                Value::Int(customer_id),
+                Value::Int(line.amount.amount_minor),
+                Value::Text(line.reference.clone()),
+                Value::Shared(date),
             ]);
             id += 1;
         }
-        rows.flush(tx).await.map_err(|e| match e.is_unique_violation() {
+        statements.flush(tx, &mut rows).await.map_err(|e| match e.is_unique_violation() {
             true => PaymentError::PaymentFileDuplicate,
             false => PaymentError::Db(e),
         })?;

@@ -19,7 +19,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     /// Outbound email (the password is never printed).
     pub smtp: correspondence::SmtpSettings,
-    /// The IMAP mailbox polled for inbound email (the password is never printed).
+    /// The IMAP mailboxes polled for inbound email: the flat keys and `[[imap.mailboxes]]`
+    /// (passwords are never printed).
     pub imap: mailbox::imap::ImapSettings,
 }
 
@@ -319,6 +320,56 @@ mod tests {
         let missing_file = [&imap[..4], &[("CAREDESK_IMAP__PASSWORD_FILE", "/nonexistent/imap-password")]].concat();
         let missing = Config::load(Some(Path::new("/dev/null")), env(&missing_file));
         assert!(matches!(missing, Err(ConfigError::Value { field: "imap.password_file", .. })));
+    }
+
+    #[test]
+    fn several_imap_mailboxes_come_from_the_file_or_one_inline_environment_value() {
+        let dir = std::env::temp_dir().join(format!("caredesk-cfg-{}", db::random_token(4)));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("c.toml");
+        let text = "[imap]\nhost = \"imap.example.org\"\nusername = \"desk\"\npassword = \"flat-pw\"\n\
+                    [[imap.mailboxes]]\nname = \"billing\"\nhost = \"imap.example.org\"\nusername = \"bill\"\n\
+                    password = \"bill-pw\"\nfolder = \"Billing\"\nqueue = \"Billing\"\npoll_interval_seconds = 300\n";
+        let _ = std::fs::write(&file, text);
+        let loaded = Config::load(Some(&file), env(&[]));
+        let typo = std::fs::write(&file, format!("{text}mailbox = \"INBOX\"\n"));
+        let unknown = Config::load(Some(&file), env(&[]));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(typo.is_ok());
+        let config = loaded.unwrap_or_default();
+        let names: Vec<String> = config.imap.mailboxes().into_iter().map(|m| m.name).collect();
+        assert_eq!(names, ["INBOX", "billing"], "the flat keys keep their old name, the folder");
+        let billing = config.imap.mailboxes.first().cloned().unwrap_or_default();
+        assert_eq!((billing.folder.as_str(), billing.queue.as_deref()), ("Billing", Some("Billing")));
+        assert_eq!(billing.poll_interval_seconds, 300);
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("flat-pw") && !shown.contains("bill-pw"), "passwords are never printed");
+        assert!(matches!(unknown, Err(ConfigError::File { .. })), "the flat key `mailbox` is `folder` in a table");
+
+        let inline = "[{name = \"claims\", host = \"imap.example.org\", username = \"c\", password = \"pw\"}]";
+        let from_env = Config::load(Some(Path::new("/dev/null")), env(&[("CAREDESK_IMAP__MAILBOXES", inline)]));
+        let from_env = from_env.unwrap_or_default();
+        assert_eq!(from_env.imap.mailboxes().into_iter().map(|m| m.name).collect::<Vec<_>>(), ["claims"]);
+        let twice = "[{name = \"INBOX\", host = \"h\", username = \"u\", password = \"p\"}]";
+        let clash = Config::load(
+            Some(Path::new("/dev/null")),
+            env(&[
+                ("CAREDESK_IMAP__HOST", "h"),
+                ("CAREDESK_IMAP__USERNAME", "u"),
+                ("CAREDESK_IMAP__PASSWORD", "p"),
+                ("CAREDESK_IMAP__MAILBOXES", twice),
+            ]),
+        );
+        assert!(matches!(clash, Err(ConfigError::Value { field: "imap.mailboxes", .. })), "names are unique");
+        let no_user = Config::load(
+            Some(Path::new("/dev/null")),
+            env(&[("CAREDESK_IMAP__MAILBOXES", "[{name = \"x\", host = \"h\", password = \"p\"}]")]),
+        );
+        let message = match no_user {
+            Err(ConfigError::Value { field: "imap.mailboxes", message }) => message,
+            other => format!("not the error expected: {other:?}"),
+        };
+        assert!(message.contains("mailbox x: username"), "the mailbox and the key are named: {message}");
     }
 
     #[test]

@@ -182,7 +182,8 @@ pub async fn spawn(config: &Config, db: Db, clock: Arc<dyn Clock>) -> std::io::R
     let listener = TcpListener::bind(&config.server.listen).await?;
     let addr = listener.local_addr()?;
     let state = AppState::new(db.clone(), clock.clone(), config.web_settings());
-    correspondence::settings::configure(config.smtp.clone());
+    // Queueing reads the [smtp] Message-ID domain and attempt limit from the database.
+    correspondence::settings::install(&db, &config.smtp).await.map_err(std::io::Error::other)?;
     let app = router(state.clone(), Duration::from_secs(config.server.request_timeout_seconds));
     let (stop, mut stopped) = watch::channel(false);
     if config.jobs.worker {

@@ -4,7 +4,7 @@
 use crate::CorrespondenceError;
 use crate::merge::MergeValues;
 use crate::model::{Attachment, Channel, EmailAddress, EmailStatus, NewTemplateVersion, OutboundEmail, QueuedEmail};
-use crate::model::{parse_body, parse_message_id, parse_subject};
+use crate::model::{ExtraHeader, parse_body, parse_message_id, parse_subject};
 use crate::ops::{self, MergeSubject, Preview, SendRequest, Sent};
 use crate::store::EmailRow;
 use crate::store::letters::{LetterRow, PrintBatchRow};
@@ -27,7 +27,7 @@ use web::{Access, ApiError, AppState, CurrentUser, Routes};
         retry_email),
     components(schemas(TemplateRow, TemplateBody, PreviewBody, Preview, LetterRow, LetterBody, Sent, QueuedEmail,
         PrintBatchRow,
-        EmailRow, EmailBody, AttachmentBody, Channel, EmailStatus)),
+        EmailRow, EmailBody, AttachmentBody, HeaderBody, Channel, EmailStatus)),
     tags((
         name = "correspondence",
         description = "Email and letter templates, letters and the print queue, outbound email"
@@ -383,6 +383,18 @@ pub struct EmailBody {
     pub customer_id: Option<i64>,
     #[serde(default)]
     pub attachments: Vec<AttachmentBody>,
+    /// Extra headers from an allow-list: Auto-Submitted (no, auto-generated, auto-replied,
+    /// auto-notified), X-Auto-Response-Suppress (All, DR, NDR, RN, NRN, OOF, AutoReply, comma-separated),
+    /// Precedence (bulk, list, junk); each at most once.
+    #[serde(default)]
+    pub headers: Vec<HeaderBody>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
+#[schema(as = QueueEmailHeader, example = json!({"name": "Auto-Submitted", "value": "auto-generated"}))]
+pub struct HeaderBody {
+    pub name: String,
+    pub value: String,
 }
 
 impl EmailBody {
@@ -410,6 +422,9 @@ impl EmailBody {
             attachments,
             template_id: None,
             message_id: None,
+            headers: ExtraHeader::parse_list(
+                &self.headers.iter().map(|h| (h.name.clone(), h.value.clone())).collect::<Vec<_>>(),
+            )?,
         })
     }
 }

@@ -21,6 +21,8 @@ pub enum CorrespondenceError {
     AttachmentNotBase64,
     #[error("must be a Message-ID such as <abc@example.com>")]
     MessageIdInvalid { field: &'static str },
+    #[error("{reason}")]
+    HeaderRefused { reason: String },
     #[error("must be one of queued, sending, sent, failed, uncertain")]
     StatusUnknown,
     #[error("no such email")]
@@ -103,6 +105,7 @@ impl web::Problem for CorrespondenceError {
             E::AttachmentInvalid { .. } => "attachment_invalid",
             E::AttachmentNotBase64 => "attachment_not_base64",
             E::MessageIdInvalid { .. } => "message_id_invalid",
+            E::HeaderRefused { .. } => "header_refused",
             E::StatusUnknown => "status_unknown",
             E::EmailNotFound => "email_not_found",
             E::EmailNotRetryable => "email_not_retryable",
@@ -143,6 +146,7 @@ impl web::Problem for CorrespondenceError {
             | E::IdInvalid { field } => Some(field),
             E::SubjectInvalid => Some("subject"),
             E::AttachmentInvalid { .. } | E::AttachmentNotBase64 => Some("attachments"),
+            E::HeaderRefused { .. } => Some("headers"),
             E::StatusUnknown => Some("status"),
             E::MergeFieldUnknown { field, .. } | E::MergeFieldUnclosed { field } => Some(field),
             E::MergeValueMissing { .. } => Some("merge"),

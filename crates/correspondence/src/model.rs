@@ -85,6 +85,101 @@ pub struct OutboundEmail {
     pub template_id: Option<i64>,
     /// A caller-chosen Message-ID (without brackets); generated when absent.
     pub message_id: Option<String>,
+    /// Headers besides the ones the drain writes itself, from a fixed allow-list.
+    pub headers: Vec<ExtraHeader>,
+}
+
+/// The headers a queued email may carry besides those the drain writes: only ones that say how
+/// the message was made and what answers it wants (RFC 3834, Microsoft's auto-reply
+/// suppression, the old Precedence), so no caller can add routing or identity headers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum ExtraHeaderName {
+    #[serde(rename = "Auto-Submitted")]
+    AutoSubmitted,
+    #[serde(rename = "X-Auto-Response-Suppress")]
+    XAutoResponseSuppress,
+    #[serde(rename = "Precedence")]
+    Precedence,
+}
+
+impl ExtraHeaderName {
+    pub const ALL: [ExtraHeaderName; 3] =
+        [ExtraHeaderName::AutoSubmitted, ExtraHeaderName::XAutoResponseSuppress, ExtraHeaderName::Precedence];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExtraHeaderName::AutoSubmitted => "Auto-Submitted",
+            ExtraHeaderName::XAutoResponseSuppress => "X-Auto-Response-Suppress",
+            ExtraHeaderName::Precedence => "Precedence",
+        }
+    }
+
+    /// The values each header may take (X-Auto-Response-Suppress: a comma-separated list of them).
+    fn allowed_values(self) -> &'static [&'static str] {
+        match self {
+            ExtraHeaderName::AutoSubmitted => &["no", "auto-generated", "auto-replied", "auto-notified"],
+            ExtraHeaderName::XAutoResponseSuppress => &["All", "DR", "NDR", "RN", "NRN", "OOF", "AutoReply"],
+            ExtraHeaderName::Precedence => &["bulk", "list", "junk"],
+        }
+    }
+}
+
+/// One allowed header with an allowed value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ExtraHeader {
+    pub name: ExtraHeaderName,
+    pub value: String,
+}
+
+/// The most extra headers one email carries.
+const MAX_EXTRA_HEADERS: usize = 3;
+
+impl ExtraHeader {
+    /// `Auto-Submitted: auto-replied`, the mark of an automatic answer (RFC 3834 section 5).
+    pub fn auto_replied() -> ExtraHeader {
+        ExtraHeader { name: ExtraHeaderName::AutoSubmitted, value: "auto-replied".into() }
+    }
+
+    /// Checks a header name (case-insensitive) and value against the allow-list.
+    pub fn parse(name: &str, value: &str) -> Result<ExtraHeader, CorrespondenceError> {
+        let refused = |reason: String| CorrespondenceError::HeaderRefused { reason };
+        let allowed_names = ExtraHeaderName::ALL.map(ExtraHeaderName::as_str).join(", ");
+        let name = ExtraHeaderName::ALL
+            .into_iter()
+            .find(|n| n.as_str().eq_ignore_ascii_case(name.trim()))
+            .ok_or_else(|| refused(format!("{:?} is not an allowed header (only {allowed_names})", name.trim())))?;
+        let allowed = name.allowed_values();
+        let value = value.trim();
+        let parts: Vec<&str> = match name {
+            ExtraHeaderName::XAutoResponseSuppress => value.split(',').map(str::trim).collect(),
+            _ => vec![value],
+        };
+        let canonical: Option<Vec<&str>> =
+            parts.iter().map(|part| allowed.iter().find(|a| a.eq_ignore_ascii_case(part)).copied()).collect();
+        match canonical {
+            Some(values) if !values.is_empty() => Ok(ExtraHeader { name, value: values.join(", ") }),
+            _ => Err(refused(format!("{} must be {}", name.as_str(), allowed.join(", ")))),
+        }
+    }
+
+    /// Checks a list: allowed headers, each at most once, at most three.
+    pub fn parse_list(pairs: &[(String, String)]) -> Result<Vec<ExtraHeader>, CorrespondenceError> {
+        let headers = pairs.iter().map(|(n, v)| ExtraHeader::parse(n, v)).collect::<Result<Vec<_>, _>>()?;
+        check_extra_headers(&headers)?;
+        Ok(headers)
+    }
+}
+
+/// Each allowed header at most once.
+pub fn check_extra_headers(headers: &[ExtraHeader]) -> Result<(), CorrespondenceError> {
+    let twice = headers.iter().enumerate().find(|(i, h)| headers.iter().skip(i + 1).any(|o| o.name == h.name));
+    if let Some((_, header)) = twice {
+        return Err(CorrespondenceError::HeaderRefused { reason: format!("{} is given twice", header.name.as_str()) });
+    }
+    if headers.len() > MAX_EXTRA_HEADERS {
+        return Err(CorrespondenceError::HeaderRefused { reason: "at most 3 headers".into() });
+    }
+    Ok(())
 }
 
 /// What the caller learns about the email it queued.

@@ -28,15 +28,16 @@ pub use templates::{
 /// The job that drains the outbound queue; queueing an email schedules it.
 pub const DRAIN_JOB: &str = "correspondence.drain";
 
-/// Queues one email and schedules the drain. The Message-ID is generated here (from the
-/// configured `smtp.message_id_domain`) and returned, so a caller can thread later replies.
+/// Queues one email and schedules the drain. The Message-ID is generated here (from
+/// `smtp.message_id_domain` as `caredesk serve` stored it, see [`crate::settings::install`]) and
+/// returned, so a caller can thread later replies.
 pub async fn queue_email(
     tx: &mut Tx,
     actor: &Actor,
     email: OutboundEmail,
     now: Timestamp,
 ) -> Result<QueuedEmail, CorrespondenceError> {
-    let settings = crate::settings::installed();
+    let queue = store::queue_settings(tx).await?;
     if let Some(customer_id) = email.customer_id
         && !store::customer_exists(tx, customer_id).await?
     {
@@ -44,10 +45,15 @@ pub async fn queue_email(
     }
     let message_id = match &email.message_id {
         Some(chosen) => crate::model::parse_message_id(chosen, "message_id")?,
-        None => new_message_id(&db::random_token(12), now.micros(), &settings.message_id_domain),
+        None => new_message_id(&db::random_token(12), now.micros(), &queue.message_id_domain),
     };
     let join = |list: &[crate::model::EmailAddress]| list.iter().map(|a| a.as_str()).collect::<Vec<_>>().join(", ");
     let references = (!email.references.is_empty()).then(|| email.references.join(" "));
+    crate::model::check_extra_headers(&email.headers)?;
+    let extra_headers = match email.headers.is_empty() {
+        true => None,
+        false => Some(serde_json::to_string(&email.headers).map_err(|e| db::Error::Malformed(e.to_string()))?),
+    };
     let email_id = store::insert_email(
         tx,
         &NewEmailRow {
@@ -62,7 +68,8 @@ pub async fn queue_email(
             case_id: email.case_id,
             customer_id: email.customer_id,
             template_id: email.template_id,
-            max_attempts: settings.max_attempts,
+            max_attempts: queue.max_attempts,
+            extra_headers: extra_headers.as_deref(),
             created_by: &actor.name(),
             now: now.micros(),
         },
@@ -79,6 +86,7 @@ pub async fn queue_email(
         "case_id": email.case_id,
         "customer_id": email.customer_id,
         "attachments": email.attachments.len(),
+        "headers": email.headers,
     });
     record(tx, actor, "email.queued", email_id, detail, now).await?;
     db::jobs::enqueue_unique(tx, DRAIN_JOB, DRAIN_JOB, &json!({}), now).await?;

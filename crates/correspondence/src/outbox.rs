@@ -7,6 +7,7 @@
 //! again. Its stable Message-ID lets receivers drop a copy if a person retries it.
 
 mod connection;
+pub mod tls;
 
 use crate::settings::SmtpSettings;
 use crate::store::{self, AttachmentRow, ClaimedEmail};
@@ -240,6 +241,10 @@ fn build_message(
         let ids: Vec<String> = references.split_whitespace().map(|id| format!("<{id}>")).collect();
         builder = builder.references(ids.join(" "));
     }
+    for header in extra_headers(email)? {
+        let name = lettre::message::header::HeaderName::new_from_ascii_str(header.name.as_str());
+        builder = builder.raw_header(lettre::message::header::HeaderValue::new(name, header.value));
+    }
     let text = SinglePart::plain(email.text_body.clone());
     let body = match &email.html_body {
         Some(html) => MultiPart::alternative().singlepart(text).singlepart(SinglePart::html(html.clone())),
@@ -260,6 +265,19 @@ fn build_message(
         builder.multipart(body)
     };
     message.map_err(|e| format!("message: {e}"))
+}
+
+/// The stored extra headers, checked again against the allow-list (the column is ours, but a
+/// header line is the one place a stray line break would become a new header).
+fn extra_headers(email: &ClaimedEmail) -> Result<Vec<crate::model::ExtraHeader>, String> {
+    let Some(json) = email.extra_headers.as_deref().filter(|j| !j.trim().is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let stored: Vec<crate::model::ExtraHeader> = serde_json::from_str(json).map_err(|e| format!("headers: {e}"))?;
+    stored
+        .iter()
+        .map(|h| crate::model::ExtraHeader::parse(h.name.as_str(), &h.value).map_err(|e| format!("headers: {e}")))
+        .collect()
 }
 
 /// The drain job's handler: drains with the mailer built from the configuration, then schedules

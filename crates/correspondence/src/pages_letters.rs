@@ -54,6 +54,13 @@ impl EmailRow {
     pub fn can_retry(&self) -> bool {
         matches!(EmailStatus::parse(&self.status), Ok(EmailStatus::Failed | EmailStatus::Uncertain))
     }
+
+    /// The extra headers as `Name: value` lines for the outbox (empty when none or unreadable).
+    pub fn header_lines(&self) -> Vec<String> {
+        let stored = self.extra_headers.as_deref().unwrap_or("[]");
+        let headers: Vec<crate::model::ExtraHeader> = serde_json::from_str(stored).unwrap_or_default();
+        headers.iter().map(|h| format!("{}: {}", h.name.as_str(), h.value)).collect()
+    }
 }
 
 #[derive(Template)]

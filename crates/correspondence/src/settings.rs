@@ -1,8 +1,10 @@
 //! The `[smtp]` section of the configuration: where outbound email goes and how the queue
-//! drains. The password is never printed: `Debug` masks it and serialising leaves it out.
+//! drains, and the part of it queueing needs ([`QueueSettings`]), handed to every caller that
+//! queues (HTTP handlers through the router, jobs through their registration). The password is
+//! never printed: `Debug` masks it and serialising leaves it out.
 
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, RwLock};
+use std::path::PathBuf;
 
 /// How the connection to the SMTP server is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,8 @@ pub struct SmtpSettings {
     pub concurrency: usize,
     /// Tries before an email is marked failed.
     pub max_attempts: i32,
+    /// PEM certificates trusted besides the bundled public roots (a private or self-signed server).
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for SmtpSettings {
@@ -52,6 +56,7 @@ impl Default for SmtpSettings {
             send_timeout_seconds: 30,
             concurrency: 8,
             max_attempts: 8,
+            ca_file: None,
         }
     }
 }
@@ -69,6 +74,7 @@ impl std::fmt::Debug for SmtpSettings {
             .field("send_timeout_seconds", &self.send_timeout_seconds)
             .field("concurrency", &self.concurrency)
             .field("max_attempts", &self.max_attempts)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -95,29 +101,35 @@ impl SmtpSettings {
         if self.max_attempts <= 0 || self.max_attempts > 50 {
             return Err(("smtp.max_attempts", "must be 1 to 50".into()));
         }
+        if let Some(path) = &self.ca_file {
+            crate::outbox::tls::extra_roots(path).map_err(|message| ("smtp.ca_file", message))?;
+        }
         Ok(())
     }
 }
 
-/// The settings queueing reads: `queue_email` needs the Message-ID domain and the attempt limit
-/// wherever it is called (HTTP, jobs, other modules' ops) and takes no configuration, so they are
-/// installed once at start by [`configure`]. The drain does not read them: its [`Mailer`] is built
-/// from the `[smtp]` section handed to `outbox::register_jobs`.
-///
-/// [`Mailer`]: crate::outbox::Mailer
-fn current() -> &'static RwLock<Arc<SmtpSettings>> {
-    static CURRENT: std::sync::OnceLock<RwLock<Arc<SmtpSettings>>> = std::sync::OnceLock::new();
-    CURRENT.get_or_init(|| RwLock::new(Arc::new(SmtpSettings::default())))
+/// What queueing an email needs of the `[smtp]` section: the right-hand side of generated
+/// Message-IDs and the attempt limit written on the row. Queueing happens wherever a business
+/// write calls for an email (HTTP handlers, jobs, other modules' ops through `ops::send`), in the
+/// caller's transaction, so it reads these from that transaction: `caredesk serve` stores them
+/// from its configuration at start ([`install`]), the same value its drain's mailer is built from.
+/// Nothing is held per process.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct QueueSettings {
+    pub message_id_domain: String,
+    pub max_attempts: i32,
 }
 
-/// Installs the settings of this process (called by `caredesk serve` at start).
-pub fn configure(settings: SmtpSettings) {
-    if let Ok(mut slot) = current().write() {
-        *slot = Arc::new(settings);
+impl SmtpSettings {
+    pub fn queue_settings(&self) -> QueueSettings {
+        QueueSettings { message_id_domain: self.message_id_domain.clone(), max_attempts: self.max_attempts }
     }
 }
 
-/// The settings installed by [`configure`], or the defaults.
-pub fn installed() -> Arc<SmtpSettings> {
-    current().read().map(|s| s.clone()).unwrap_or_default()
+/// Stores the queue settings of this configuration (called by `caredesk serve` at start; every
+/// node of one installation shares the database and should share its `[smtp]` section too).
+pub async fn install(db: &db::Db, smtp: &SmtpSettings) -> db::Result<()> {
+    let mut tx = db.begin().await?;
+    crate::store::set_queue_settings(&mut tx, &smtp.queue_settings()).await?;
+    tx.commit().await
 }

@@ -2,6 +2,7 @@
 //! the lists the outbox page and the API show. Templates, merge data and letters have their SQL
 //! in `store_templates.rs` and `store_letters.rs`.
 
+use crate::settings::QueueSettings;
 use db::{Result, Tx};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -36,11 +37,13 @@ pub struct EmailRow {
     pub created_at: i64,
     pub updated_at: i64,
     pub sent_at: Option<i64>,
+    /// Headers besides the drain's own, as JSON: `[{"name": "Auto-Submitted", "value": "auto-replied"}]`.
+    pub extra_headers: Option<String>,
 }
 
 const EMAIL_COLUMNS: &str = "email_id, message_id, to_addresses, cc_addresses, subject, text_body, html_body, \
      in_reply_to, reference_ids, case_id, customer_id, template_id, status, attempts, max_attempts, next_attempt_at, \
-     last_error, created_by, created_at, updated_at, sent_at";
+     last_error, created_by, created_at, updated_at, sent_at, extra_headers";
 
 /// An email a worker holds the lease on.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -57,6 +60,8 @@ pub struct ClaimedEmail {
     pub attempts: i32,
     pub max_attempts: i32,
     pub lease_token: String,
+    /// JSON list of allowed headers (see [`EmailRow::extra_headers`]).
+    pub extra_headers: Option<String>,
 }
 
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -81,8 +86,28 @@ pub struct NewEmailRow<'a> {
     pub customer_id: Option<i64>,
     pub template_id: Option<i64>,
     pub max_attempts: i32,
+    pub extra_headers: Option<&'a str>,
     pub created_by: &'a str,
     pub now: i64,
+}
+
+/// The queue settings `caredesk serve` stored from `[smtp]` (see `settings::install`).
+pub async fn queue_settings(tx: &mut Tx) -> Result<QueueSettings> {
+    db::fetch_one!(
+        tx,
+        QueueSettings,
+        "select message_id_domain, max_attempts from outbound_setting where setting_id = 1"
+    )
+}
+
+pub async fn set_queue_settings(tx: &mut Tx, settings: &QueueSettings) -> Result<()> {
+    db::execute!(
+        tx,
+        "update outbound_setting set message_id_domain = $1, max_attempts = $2 where setting_id = 1",
+        &settings.message_id_domain,
+        settings.max_attempts
+    )?;
+    Ok(())
 }
 
 pub async fn insert_email(tx: &mut Tx, row: &NewEmailRow<'_>) -> Result<i64> {
@@ -91,8 +116,8 @@ pub async fn insert_email(tx: &mut Tx, row: &NewEmailRow<'_>) -> Result<i64> {
         i64,
         "insert into outbound_email (message_id, to_addresses, cc_addresses, subject, text_body, html_body,
              in_reply_to, reference_ids, case_id, customer_id, template_id, status, attempts, max_attempts,
-             next_attempt_at, created_by, created_at, updated_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $13, $14, $13, $13)
+             next_attempt_at, created_by, created_at, updated_at, extra_headers)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 'queued', 0, $12, $13, $14, $13, $13, $15)
          returning email_id",
         row.message_id,
         row.to_addresses,
@@ -107,7 +132,8 @@ pub async fn insert_email(tx: &mut Tx, row: &NewEmailRow<'_>) -> Result<i64> {
         row.template_id,
         row.max_attempts,
         row.now,
-        row.created_by
+        row.created_by,
+        row.extra_headers
     )
 }
 
@@ -154,7 +180,7 @@ pub async fn claim_due(tx: &mut Tx, now: i64, lease_until: i64, token: &str, lim
                             where status = 'queued' and next_attempt_at <= $3
                             order by next_attempt_at, email_id limit $4 {lock})
          returning email_id, message_id, to_addresses, cc_addresses, subject, text_body, html_body,
-                   in_reply_to, reference_ids, attempts, max_attempts, lease_token"
+                   in_reply_to, reference_ids, attempts, max_attempts, lease_token, extra_headers"
     );
     db::fetch_all!(tx, ClaimedEmail, db::sqlx::AssertSqlSafe(sql), token, lease_until, now, limit)
 }
@@ -264,5 +290,5 @@ pub async fn status_counts(tx: &mut Tx) -> Result<Vec<(String, i64)>> {
 
 pub mod letters;
 pub mod merge;
-pub mod templates;
 pub mod notices;
+pub mod templates;

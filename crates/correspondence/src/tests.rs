@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
 mod bench;
+mod headers_tls;
 mod outbound;
 mod send;
 pub(crate) mod sink;

@@ -1,12 +1,13 @@
-//! IMAP polling: one poll of the configured mailbox, and the recurring job that runs it. Unseen
-//! messages are fetched without setting \Seen (BODY.PEEK), each is stored (and processed) and
-//! committed, and only then marked \Seen — so a crash between the two fetches the message again,
-//! and the repeat is recognised by its mailbox, UIDVALIDITY and UID and not stored twice.
+//! IMAP polling: one poll of a configured mailbox, and the recurring job (one per mailbox) that
+//! runs it. Unseen messages are fetched without setting \Seen (BODY.PEEK), each is stored (and
+//! processed) and committed, and only then marked \Seen — so a crash between the two fetches the
+//! message again, and the repeat is recognised by its mailbox, UIDVALIDITY and UID and not stored
+//! twice.
 
 mod settings;
 pub(crate) mod tls;
 
-pub use settings::{ImapSettings, ImapTls};
+pub use settings::{ImapMailbox, ImapSettings, ImapTls};
 
 use crate::ops::{self, Source};
 use db::Db;
@@ -16,7 +17,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-/// The recurring job that polls the `[imap]` mailbox; scheduled only when a host is configured.
+/// The recurring job that polls one `[imap]` mailbox (named in its payload, deduplicated by
+/// `mailbox.poll:<name>`); scheduled only for configured mailboxes.
 pub const POLL_JOB: &str = "mailbox.poll";
 /// The most messages taken in one poll; the rest wait for the next.
 const MAX_PER_POLL: usize = 200;
@@ -32,43 +34,72 @@ pub struct PollOutcome {
     pub stored: usize,
 }
 
-/// Polls the configured mailbox once (nothing when no host is configured).
-pub async fn poll_once(db: &Db, settings: &ImapSettings, now: Timestamp) -> Result<PollOutcome, String> {
-    if !settings.enabled() {
+/// Polls one mailbox once (nothing when it names no host). A `queue` the database does not
+/// know as an active queue fails the poll before anything is fetched.
+pub async fn poll_once(db: &Db, mailbox: &ImapMailbox, now: Timestamp) -> Result<PollOutcome, String> {
+    if !mailbox.enabled() {
         return Ok(PollOutcome::default());
     }
-    tokio::time::timeout(Duration::from_secs(POLL_TIMEOUT_SECONDS), connect_and_poll(db, settings, now))
+    let queue_id = match &mailbox.queue {
+        Some(name) => {
+            let mut tx = db.read().await.map_err(|e| e.to_string())?;
+            let found = crate::store::active_queue_by_name(&mut tx, name.trim()).await.map_err(|e| e.to_string())?;
+            tx.rollback().await.map_err(|e| e.to_string())?;
+            Some(found.ok_or_else(|| format!("imap mailbox {}: no active queue named {name:?}", mailbox.name))?)
+        }
+        None => None,
+    };
+    let poll = connect_and_poll(db, mailbox, queue_id, now);
+    tokio::time::timeout(Duration::from_secs(POLL_TIMEOUT_SECONDS), poll)
         .await
         .map_err(|_| format!("the IMAP poll took longer than {POLL_TIMEOUT_SECONDS} seconds"))?
 }
 
-/// Registers the poll job's handler with the settings it polls.
+/// Registers the poll job's handler with the mailboxes it polls. A job names its mailbox; one
+/// queued before mailboxes had names (no name) polls the flat `[imap]` mailbox; one naming a
+/// mailbox no longer configured does nothing.
 pub fn register_jobs(registry: &mut db::jobs::Registry, settings: ImapSettings, clock: Arc<dyn Clock>) {
-    let settings = Arc::new(settings);
-    registry.register(POLL_JOB, move |db, _job| {
-        let (settings, clock) = (settings.clone(), clock.clone());
+    let mailboxes = Arc::new(settings.mailboxes());
+    let flat = (!settings.host.trim().is_empty()).then(|| settings.mailboxes().into_iter().next()).flatten();
+    let flat = Arc::new(flat);
+    registry.register(POLL_JOB, move |db, job| {
+        let (mailboxes, flat, clock) = (mailboxes.clone(), flat.clone(), clock.clone());
         async move {
-            let outcome = poll_once(&db, &settings, clock.now()).await?;
+            let payload: serde_json::Value = serde_json::from_str(&job.payload).unwrap_or_default();
+            let mailbox = match payload.get("mailbox").and_then(serde_json::Value::as_str) {
+                Some(name) => mailboxes.iter().find(|m| m.name == name).cloned(),
+                None => flat.as_ref().clone(),
+            };
+            let Some(mailbox) = mailbox else {
+                tracing::info!(payload = %job.payload, "IMAP poll for a mailbox no longer configured: skipped");
+                return Ok(());
+            };
+            let outcome = poll_once(&db, &mailbox, clock.now()).await?;
             let (fetched, stored) = (outcome.fetched, outcome.stored);
-            tracing::info!(fetched, stored, mailbox = %settings.mailbox, "IMAP poll");
+            tracing::info!(fetched, stored, mailbox = %mailbox.name, folder = %mailbox.folder, "IMAP poll");
             Ok(())
         }
     });
 }
 
-/// Queues the next poll, `poll_interval_seconds` from now, unless one is already queued (every
-/// node may call this; the dedupe key keeps one). Does nothing when polling is off.
+/// Queues the next poll of every mailbox, its `poll_interval_seconds` from now, unless one is
+/// already queued or running (every node may call this; the per-mailbox dedupe key keeps one, and
+/// the job's lease lets one node poll a mailbox at a time).
 pub async fn schedule_poll(tx: &mut db::Tx, settings: &ImapSettings, now: Timestamp) -> db::Result<()> {
-    if !settings.enabled() {
-        return Ok(());
+    for mailbox in settings.mailboxes() {
+        let interval = i64::try_from(mailbox.poll_interval_seconds).unwrap_or(i64::MAX);
+        let payload = serde_json::json!({ "mailbox": mailbox.name });
+        db::jobs::enqueue_unique(tx, POLL_JOB, &mailbox.job_key(), &payload, now.plus_seconds(interval)).await?;
     }
-    let interval = i64::try_from(settings.poll_interval_seconds).unwrap_or(i64::MAX);
-    let none = serde_json::json!({});
-    db::jobs::enqueue_unique(tx, POLL_JOB, POLL_JOB, &none, now.plus_seconds(interval)).await?;
     Ok(())
 }
 
-async fn connect_and_poll(db: &Db, settings: &ImapSettings, now: Timestamp) -> Result<PollOutcome, String> {
+async fn connect_and_poll(
+    db: &Db,
+    settings: &ImapMailbox,
+    queue_id: Option<i64>,
+    now: Timestamp,
+) -> Result<PollOutcome, String> {
     let password = settings.password()?;
     let (host, port) = (settings.host.trim(), settings.port);
     let tcp =
@@ -78,12 +109,12 @@ async fn connect_and_poll(db: &Db, settings: &ImapSettings, now: Timestamp) -> R
         ImapTls::None => {
             let mut client = async_imap::Client::new(tcp);
             greeting(&mut client).await?;
-            poll_session(db, settings, client, &password, now).await
+            poll_session(db, (settings, queue_id), client, &password, now).await
         }
         ImapTls::Tls => {
             let mut client = async_imap::Client::new(tls::handshake(tcp, host, ca_file).await?);
             greeting(&mut client).await?;
-            poll_session(db, settings, client, &password, now).await
+            poll_session(db, (settings, queue_id), client, &password, now).await
         }
         ImapTls::Starttls => {
             let mut client = async_imap::Client::new(tcp);
@@ -94,7 +125,7 @@ async fn connect_and_poll(db: &Db, settings: &ImapSettings, now: Timestamp) -> R
                 .map_err(|e| format!("the server refused STARTTLS (nothing was sent in the clear): {e}"))?;
             // The server says nothing more until the handshake, so no buffered bytes are lost.
             let secured = tls::handshake(client.into_inner(), host, ca_file).await?;
-            poll_session(db, settings, async_imap::Client::new(secured), &password, now).await
+            poll_session(db, (settings, queue_id), async_imap::Client::new(secured), &password, now).await
         }
     }
 }
@@ -112,7 +143,7 @@ where
 
 async fn poll_session<S>(
     db: &Db,
-    settings: &ImapSettings,
+    (settings, queue_id): (&ImapMailbox, Option<i64>),
     client: async_imap::Client<S>,
     password: &str,
     now: Timestamp,
@@ -122,9 +153,9 @@ where
 {
     let mut session =
         client.login(&settings.username, password).await.map_err(|(e, _)| format!("login refused: {e}"))?;
-    let mailbox = session.select(&settings.mailbox).await.map_err(|e| format!("cannot select the mailbox: {e}"))?;
-    let validity = mailbox.uid_validity.unwrap_or(0);
-    let source = format!("imap:{}", settings.mailbox);
+    let selected = session.select(&settings.folder).await.map_err(|e| format!("cannot select the folder: {e}"))?;
+    let validity = selected.uid_validity.unwrap_or(0);
+    let source = settings.source();
     let mut uids: Vec<u32> = session.uid_search("UNSEEN").await.map_err(|e| e.to_string())?.into_iter().collect();
     uids.sort_unstable();
     uids.truncate(MAX_PER_POLL);
@@ -146,7 +177,7 @@ where
         outcome.fetched += 1;
         let key = format!("{validity}:{uid}");
         let mut tx = db.begin().await.map_err(|e| e.to_string())?;
-        let stored = ops::receive(&mut tx, Source { name: &source, uid: Some(&key) }, &raw, now)
+        let stored = ops::receive(&mut tx, Source { name: &source, uid: Some(&key), queue_id }, &raw, now)
             .await
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;

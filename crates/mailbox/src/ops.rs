@@ -15,15 +15,17 @@ use db::audit::{self, AuditEvent};
 use kernel::{Actor, Page, PageRequest, Timestamp};
 use serde_json::json;
 
-/// Where a message came from: `api`, or `imap:<mailbox>` with the message's uid there.
+/// Where a message came from: `api`, or `imap:<mailbox>` with the message's uid there, and the
+/// queue that mailbox sends new cases to (None: the mailbox setting's).
 #[derive(Debug, Clone, Copy)]
 pub struct Source<'a> {
     pub name: &'a str,
     pub uid: Option<&'a str>,
+    pub queue_id: Option<i64>,
 }
 
 impl Source<'static> {
-    pub const API: Source<'static> = Source { name: "api", uid: None };
+    pub const API: Source<'static> = Source { name: "api", uid: None, queue_id: None };
 }
 
 /// The reason code every inbound email contact is logged with.
@@ -39,16 +41,16 @@ pub async fn receive(
     raw: &[u8],
     now: Timestamp,
 ) -> Result<Option<InboundRow>, MailboxError> {
-    let Some(id) = store::insert_raw(tx, source.name, source.uid, raw, now).await? else {
+    let Some(id) = store::insert_raw(tx, source, raw, now).await? else {
         return Ok(None);
     };
-    process_stored(tx, id, raw, now).await?;
+    process_stored(tx, id, raw, source.queue_id, now).await?;
     store::find(tx, id).await?.map(Some).ok_or(MailboxError::MessageNotFound)
 }
 
 /// Processes a failed (or never processed) message again.
 pub async fn retry(tx: &mut Tx, actor: &Actor, id: i64, now: Timestamp) -> Result<InboundRow, MailboxError> {
-    let (raw, status) = store::raw_of(tx, id).await?.ok_or(MailboxError::MessageNotFound)?;
+    let (raw, status, queue_id) = store::raw_of(tx, id).await?.ok_or(MailboxError::MessageNotFound)?;
     if !InboundStatus::parse(&status).is_some_and(InboundStatus::can_process) {
         return Err(MailboxError::NotRetryable);
     }
@@ -59,7 +61,7 @@ pub async fn retry(tx: &mut Tx, actor: &Actor, id: i64, now: Timestamp) -> Resul
         detail: json!({}),
     };
     audit::append(tx, actor, event, now).await?;
-    process_stored(tx, id, &raw, now).await?;
+    process_stored(tx, id, &raw, queue_id, now).await?;
     store::find(tx, id).await?.ok_or(MailboxError::MessageNotFound)
 }
 
@@ -76,9 +78,15 @@ impl Failed {
 }
 
 /// Runs processing in a savepoint; a failure rolls back to it and records the error instead.
-async fn process_stored(tx: &mut Tx, id: i64, raw: &[u8], now: Timestamp) -> Result<(), MailboxError> {
+async fn process_stored(
+    tx: &mut Tx,
+    id: i64,
+    raw: &[u8],
+    queue_id: Option<i64>,
+    now: Timestamp,
+) -> Result<(), MailboxError> {
     db::execute!(&mut *tx, "savepoint mailbox_process")?;
-    let outcome = process(tx, id, raw, now).await;
+    let outcome = process(tx, id, raw, queue_id, now).await;
     let actor = Actor::system("mailbox");
     match outcome {
         Ok(outcome) => {
@@ -121,7 +129,7 @@ fn headers_outcome(parsed: &ParsedEmail) -> Outcome {
     }
 }
 
-async fn process(tx: &mut Tx, id: i64, raw: &[u8], now: Timestamp) -> Result<Outcome, Failed> {
+async fn process(tx: &mut Tx, id: i64, raw: &[u8], queue_id: Option<i64>, now: Timestamp) -> Result<Outcome, Failed> {
     let empty = Outcome::default();
     let parsed = model::parse_email(raw).map_err(|p| Failed::from_error(p.message(), &empty))?;
     let mut outcome = headers_outcome(&parsed);
@@ -137,7 +145,7 @@ async fn process(tx: &mut Tx, id: i64, raw: &[u8], now: Timestamp) -> Result<Out
         return Ok(outcome);
     }
     let headers = outcome.clone();
-    deliver(tx, id, &parsed, outcome, now).await.map_err(|e| fail(e, &headers))
+    deliver(tx, id, &parsed, outcome, queue_id, now).await.map_err(|e| fail(e, &headers))
 }
 
 /// Flags, threads and writes one parsed message.
@@ -146,9 +154,11 @@ async fn deliver(
     id: i64,
     parsed: &ParsedEmail,
     mut outcome: Outcome,
+    queue_id: Option<i64>,
     now: Timestamp,
 ) -> Result<Outcome, MailboxError> {
     let settings = store::settings(tx).await?;
+    let queue_id = queue_id.or(settings.queue_id);
     let flags = loop_flags(tx, id, parsed, &settings, now).await?;
     outcome.auto_flags = flags.join(",");
     let sender = match &parsed.from_address {
@@ -162,9 +172,9 @@ async fn deliver(
         Some((case, how)) if automatic => {
             note_automatic(tx, &actor, case, parsed, &flags, now).await?.map(|c| (c, how))
         }
-        Some((case, how)) => Some(reply_on_case(tx, &actor, case, how, parsed, sender, now).await?),
+        Some((case, how)) => Some(reply_on_case(tx, &actor, (case, how), parsed, sender, queue_id, now).await?),
         None if automatic => None,
-        None => Some((open_new(tx, &actor, parsed, sender, None, settings.queue_id, now).await?, "new_case")),
+        None => Some((open_new(tx, &actor, parsed, sender, None, queue_id, now).await?, "new_case")),
     };
     outcome.status = if landed.is_some() { InboundStatus::Processed.code() } else { InboundStatus::Held.code() };
     if let Some((case_id, how)) = landed {
@@ -213,8 +223,13 @@ async fn loop_flags(
         Some(address) => store::count_recent_from(tx, address, since, id).await?,
         None => 0,
     };
-    let facts =
-        LoopFacts { own_references: model::own_reference_count(&ids, &settings.own_domain), recent_from_sender };
+    // Ours are the ids of the configured [smtp] domain, and of the setting's (older rows).
+    let queue_domain = correspondence::store::queue_settings(tx).await?.message_id_domain;
+    let mut own_references = model::own_reference_count(&ids, &queue_domain);
+    if !queue_domain.eq_ignore_ascii_case(&settings.own_domain) {
+        own_references += model::own_reference_count(&ids, &settings.own_domain);
+    }
+    let facts = LoopFacts { own_references, recent_from_sender };
     let limits = LoopLimits {
         own_references_limit: i64::from(settings.own_references_limit),
         sender_limit: i64::from(settings.sender_limit),
@@ -291,10 +306,10 @@ async fn note_automatic(
 async fn reply_on_case(
     tx: &mut Tx,
     actor: &Actor,
-    case_id: i64,
-    how: &'static str,
+    (case_id, how): (i64, &'static str),
     parsed: &ParsedEmail,
     sender: Option<i64>,
+    queue_id: Option<i64>,
     now: Timestamp,
 ) -> Result<(i64, &'static str), MailboxError> {
     match cases::ops::customer_reply(tx, actor, case_id, &model::thread_text(&parsed.text), now).await {
@@ -303,7 +318,6 @@ async fn reply_on_case(
             let brief = store::case_brief(tx, case_id).await?;
             let customer = brief.as_ref().and_then(|b| b.customer_id).or(sender);
             let follows = brief.map(|b| b.case_number);
-            let queue_id = store::settings(tx).await?.queue_id;
             Ok((open_new(tx, actor, parsed, customer, follows.as_deref(), queue_id, now).await?, "follow_up"))
         }
         Err(e) => Err(e.into()),

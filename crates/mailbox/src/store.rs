@@ -53,22 +53,22 @@ macro_rules! select_inbound {
 /// Stores the raw bytes; None when this source already delivered this uid (a repeated fetch).
 pub async fn insert_raw(
     tx: &mut Tx,
-    source: &str,
-    source_uid: Option<&str>,
+    source: crate::ops::Source<'_>,
     raw: &[u8],
     now: Timestamp,
 ) -> Result<Option<i64>> {
     db::scalar_optional!(
         tx,
         i64,
-        "insert into inbound_message (source, source_uid, raw, size_bytes, received_at, status)
-         values ($1, $2, $3, $4, $5, 'received')
+        "insert into inbound_message (source, source_uid, raw, size_bytes, received_at, status, queue_id)
+         values ($1, $2, $3, $4, $5, 'received', $6)
          on conflict do nothing returning inbound_message_id",
-        source,
-        source_uid,
+        source.name,
+        source.uid,
         raw,
         i64::try_from(raw.len()).unwrap_or(i64::MAX),
-        now.micros()
+        now.micros(),
+        source.queue_id
     )
 }
 
@@ -88,12 +88,12 @@ pub async fn find(tx: &mut Tx, id: i64) -> Result<Option<InboundRow>> {
     db::fetch_optional!(tx, InboundRow, select_inbound!("where m.inbound_message_id = $1"), id)
 }
 
-/// The raw bytes and status of one message.
-pub async fn raw_of(tx: &mut Tx, id: i64) -> Result<Option<(Vec<u8>, String)>> {
+/// The raw bytes, status and mailbox queue of one message.
+pub async fn raw_of(tx: &mut Tx, id: i64) -> Result<Option<(Vec<u8>, String, Option<i64>)>> {
     db::fetch_optional!(
         tx,
-        (Vec<u8>, String),
-        "select raw, status from inbound_message where inbound_message_id = $1",
+        (Vec<u8>, String, Option<i64>),
+        "select raw, status, queue_id from inbound_message where inbound_message_id = $1",
         id
     )
 }
@@ -194,6 +194,11 @@ pub async fn case_of_outbound_id(tx: &mut Tx, message_id: &str) -> Result<Option
         "select case_id from outbound_email where message_id = $1 and case_id is not null",
         message_id
     )
+}
+
+/// The active queue with this name (a mailbox's `queue` key).
+pub async fn active_queue_by_name(tx: &mut Tx, name: &str) -> Result<Option<i64>> {
+    db::scalar_optional!(tx, i64, "select queue_id from queue where name = $1 and active", name)
 }
 
 pub async fn case_by_number(tx: &mut Tx, case_number: &str) -> Result<Option<i64>> {

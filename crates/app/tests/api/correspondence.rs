@@ -387,3 +387,41 @@ async fn the_print_batch_is_written_from_the_command_line() -> TestResult {
     app.stop().await;
     Ok(())
 }
+
+#[tokio::test]
+async fn queued_emails_take_only_allowed_extra_headers() -> TestResult {
+    let app = spawn_app().await;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    let body = |headers: Value| {
+        let mut email = json!({"to": ["ana@example.org"], "subject": "Statement ready", "text_body": "Hello"});
+        email["headers"] = headers;
+        email
+    };
+    let automatic =
+        body(json!([{"name": "auto-submitted", "value": "Auto-Generated"}, {"name": "Precedence", "value": "bulk"}]));
+    let (status, queued) = post_json(&app, &agent, "/api/v1/emails", &automatic).await?;
+    assert_eq!(status, StatusCode::CREATED, "{queued}");
+    let email: Value = app
+        .api
+        .get(app.url(&format!("/api/v1/emails/{}", queued["email_id"])))
+        .bearer_auth(&agent)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let stored: Value = serde_json::from_str(email["extra_headers"].as_str().ok_or("no headers")?)?;
+    let expected =
+        json!([{"name": "Auto-Submitted", "value": "auto-generated"}, {"name": "Precedence", "value": "bulk"}]);
+    assert_eq!(stored, expected, "names and values in their standard spelling");
+    for refused in [
+        json!([{"name": "Bcc", "value": "spy@example.org"}]),
+        json!([{"name": "Auto-Submitted", "value": "auto-replied\r\nBcc: spy@example.org"}]),
+        json!([{"name": "Precedence", "value": "bulk"}, {"name": "precedence", "value": "list"}]),
+    ] {
+        let (status, problem) = post_json(&app, &agent, "/api/v1/emails", &body(refused.clone())).await?;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{refused}: {problem}");
+        assert_eq!(problem["code"], "header_refused", "{problem}");
+        assert_eq!(problem["errors"][0]["field"], "headers", "{problem}");
+    }
+    Ok(())
+}

@@ -25,8 +25,8 @@ pub async fn email_case_reply(
     let case = facts::case(tx, case_id).await?.ok_or(CorrespondenceError::CaseUnknown)?;
     let Some(customer_id) = case.customer_id else { return Ok(None) };
     let Some(body) = facts::case_entry_body(tx, case_id, entry_id).await? else { return Ok(None) };
-    let domain = crate::settings::installed().message_id_domain.clone();
-    let message_id = format!("case-{case_id}-reply-{entry_id}@{domain}");
+    let queue = crate::store::queue_settings(tx).await?;
+    let message_id = format!("case-{case_id}-reply-{entry_id}@{}", queue.message_id_domain);
     if crate::store::message_id_taken(tx, &message_id).await? {
         return Ok(None);
     }

@@ -1,14 +1,16 @@
 //! SMTP connections the drain opens itself and keeps open across many messages. lettre's pooled
 //! transport asks every reused connection NOOP before each message and leaves Nagle's algorithm
 //! on; lettre writes a message body and its closing dot in two writes, so the dot waited for the
-//! server's delayed ACK (about 40 ms a message on Linux). Here the socket has TCP_NODELAY, a
-//! connection is checked with NOOP once when it is taken from the idle set, and a connection that
-//! saw any error or timeout is dropped, never reused mid-conversation.
+//! server's delayed ACK (about 40 ms a message on Linux). Here every socket (plain, STARTTLS and
+//! implicit TLS alike) has TCP_NODELAY, a connection is checked with NOOP once when it is taken
+//! from the idle set, and a connection that saw any error or timeout is dropped, never reused
+//! mid-conversation.
 
 use super::TryError;
+use super::tls;
 use crate::settings::{SmtpSecurity, SmtpSettings};
 use lettre::transport::smtp::authentication::{Credentials, DEFAULT_MECHANISMS};
-use lettre::transport::smtp::client::{AsyncSmtpConnection, TlsParameters};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::extension::ClientId;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -18,7 +20,10 @@ pub(super) struct Connector {
     host: String,
     port: u16,
     security: SmtpSecurity,
+    /// STARTTLS: lettre upgrades our socket.
     tls: Option<TlsParameters>,
+    /// Implicit TLS: our own handshake on our own socket.
+    implicit: Option<tokio_rustls::TlsConnector>,
     credentials: Option<Credentials>,
     hello: ClientId,
     timeout: Duration,
@@ -30,11 +35,22 @@ pub(super) struct Connector {
 impl Connector {
     pub(super) fn new(settings: &SmtpSettings) -> Result<Connector, String> {
         let host = settings.host.trim().to_string();
+        let ca_file = settings.ca_file.as_deref();
         let tls = match settings.security {
-            SmtpSecurity::Plain => None,
-            SmtpSecurity::Starttls | SmtpSecurity::Tls => {
-                Some(TlsParameters::new(host.clone()).map_err(|e| format!("smtp.host: {e}"))?)
+            SmtpSecurity::Starttls => {
+                let mut builder = TlsParameters::builder(host.clone());
+                if let Some(path) = ca_file {
+                    let pem = std::fs::read(path).map_err(|e| format!("smtp.ca_file: {}: {e}", path.display()))?;
+                    let cert = Certificate::from_pem(&pem).map_err(|e| format!("smtp.ca_file: {e}"))?;
+                    builder = builder.add_root_certificate(cert);
+                }
+                Some(builder.build_rustls().map_err(|e| format!("smtp.host: {e}"))?)
             }
+            SmtpSecurity::Plain | SmtpSecurity::Tls => None,
+        };
+        let implicit = match settings.security {
+            SmtpSecurity::Tls => Some(tls::connector(ca_file).map_err(|e| format!("smtp.ca_file: {e}"))?),
+            SmtpSecurity::Plain | SmtpSecurity::Starttls => None,
         };
         let credentials = settings
             .username
@@ -46,6 +62,7 @@ impl Connector {
             port: settings.port,
             security: settings.security,
             tls,
+            implicit,
             credentials,
             hello: ClientId::default(),
             timeout: Duration::from_secs(settings.send_timeout_seconds),
@@ -78,19 +95,17 @@ impl Connector {
 
     /// Connects, secures and authenticates a new connection (the caller bounds it in time).
     pub(super) async fn open(&self) -> Result<AsyncSmtpConnection, TryError> {
-        let mut connection = match (&self.security, &self.tls) {
-            (SmtpSecurity::Tls, Some(tls)) => {
-                // TLS from the first byte: lettre opens this socket itself (without TCP_NODELAY).
-                let server = (self.host.as_str(), self.port);
-                AsyncSmtpConnection::connect_tokio1(server, Some(self.timeout), &self.hello, Some(tls.clone()), None)
+        let socket = tls::connect_nodelay(&self.host, self.port)
+            .await
+            .map_err(|e| TryError::Transient(format!("connection: {e}")))?;
+        let mut connection = match &self.implicit {
+            Some(connector) => {
+                let secured = tls::handshake(connector, &self.host, socket).await.map_err(TryError::Transient)?;
+                AsyncSmtpConnection::connect_with_transport(Box::new(secured), &self.hello)
                     .await
                     .map_err(TryError::from_smtp)?
             }
-            _ => {
-                let socket = tokio::net::TcpStream::connect((self.host.as_str(), self.port))
-                    .await
-                    .map_err(|e| TryError::Transient(format!("connection: {e}")))?;
-                socket.set_nodelay(true).map_err(|e| TryError::Transient(format!("connection: {e}")))?;
+            None => {
                 let mut connection = AsyncSmtpConnection::connect_with_transport(Box::new(socket), &self.hello)
                     .await
                     .map_err(TryError::from_smtp)?;

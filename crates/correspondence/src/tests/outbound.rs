@@ -137,7 +137,7 @@ async fn a_stalled_server_times_out_and_the_email_retries_then_fails_visibly() -
     let mut settings = sink::settings_for(port);
     settings.send_timeout_seconds = 1;
     settings.max_attempts = 2;
-    crate::settings::configure(settings.clone());
+    crate::settings::install(&scratch.db, &settings).await?;
     let mut tx = scratch.db.begin().await?;
     let queued = ops::queue_email(&mut tx, &Actor::system("test"), email("ana@example.com", "Hi"), t0()).await?;
     tx.commit().await?;

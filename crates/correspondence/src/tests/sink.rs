@@ -26,6 +26,13 @@ fn free_port() -> u16 {
 
 /// Starts the sink, or prints a skip notice and returns None when aiosmtpd is not importable.
 pub async fn start() -> Option<Sink> {
+    if !importable() {
+        return None;
+    }
+    Some(start_on(free_port()).await)
+}
+
+fn importable() -> bool {
     let importable = Command::new("python3")
         .args(["-c", "import aiosmtpd"])
         .stdout(Stdio::null())
@@ -34,18 +41,73 @@ pub async fn start() -> Option<Sink> {
         .is_ok_and(|s| s.success());
     if !importable {
         eprintln!("skipped: aiosmtpd not installed (pip install aiosmtpd)");
-        return None;
     }
-    Some(start_on(free_port()).await)
+    importable
 }
 
 /// Starts the sink on a chosen port (a test that restarts the server reuses its port).
 pub async fn start_on(port: u16) -> Sink {
     let dir = std::env::temp_dir().join(format!("caredesk-smtp-{}", db::random_token(6)));
     std::fs::create_dir_all(&dir).unwrap();
+    spawn_sink(port, dir, &[]).await
+}
+
+/// Starts the sink speaking TLS from the first byte (SMTPS) with a certificate for 127.0.0.1
+/// signed by a private CA made with openssl; `ca.pem` is in its directory. None (with a notice)
+/// when aiosmtpd or openssl is missing.
+pub async fn start_tls() -> Option<Sink> {
+    if !importable() {
+        return None;
+    }
+    let dir = std::env::temp_dir().join(format!("caredesk-smtps-{}", db::random_token(6)));
+    std::fs::create_dir_all(&dir).unwrap();
+    if make_certificates(&dir).is_none() {
+        eprintln!("skipped: openssl could not make test certificates");
+        return None;
+    }
+    let (cert, key) = (dir.join("server.pem"), dir.join("server.key"));
+    let (cert, key) = (cert.to_string_lossy().to_string(), key.to_string_lossy().to_string());
+    Some(spawn_sink(free_port(), dir, &["--smtpscert", &cert, "--smtpskey", &key]).await)
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, as PEM files in `dir`.
+fn make_certificates(dir: &std::path::Path) -> Option<()> {
+    let run = |args: &[&str]| {
+        let mut command = Command::new("openssl");
+        command.args(args).current_dir(dir).stdout(Stdio::null()).stderr(Stdio::null());
+        command.status().ok().filter(|s| s.success()).map(|_| ())
+    };
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    run(&[&["req", "-x509"][..], &ec, &["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=Test CA"]]
+        .concat())?;
+    run(&[&["req"][..], &ec, &["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"]].concat())?;
+    let extensions = "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+    std::fs::write(dir.join("ext.cnf"), extensions).ok()?;
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "ext.cnf",
+    ])
+}
+
+async fn spawn_sink(port: u16, dir: PathBuf, tls: &[&str]) -> Sink {
     let handlers = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/smtp");
     let mut child = Command::new("python3")
-        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "dir_sink.DirSink"])
+        .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}")])
+        .args(tls)
+        .args(["-c", "dir_sink.DirSink"])
         .arg(&dir)
         .env("PYTHONPATH", handlers)
         .stdout(Stdio::null())

@@ -89,3 +89,63 @@ async fn no_acknowledgement_for_automatic_mail_no_reply_senders_or_customers_who
     assert!(outbound(&app, &agent).await?.is_empty(), "no acknowledgement was queued");
     Ok(())
 }
+
+#[tokio::test]
+async fn the_acknowledgement_says_it_is_automatic_and_follows_its_editable_template() -> TestResult {
+    let app = spawn_app().await;
+    let mailer = app.user_with_token("mta", Role::Admin).await?;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    let first = message("stranger@example.net", "t1@example.net", "Re: Outage", "", "No power since noon.");
+    let received = post_raw(&app, &mailer, &first).await?;
+    assert_eq!(received["acknowledged"], true, "{received}");
+    let number = received["case_number"].as_str().ok_or("no case number")?.to_string();
+    let emails = outbound(&app, &agent).await?;
+    let ack = emails.first().ok_or("no acknowledgement")?;
+    let headers = ack["extra_headers"].as_str().ok_or("no extra headers")?;
+    let headers: Value = serde_json::from_str(headers)?;
+    assert_eq!(headers, json!([{"name": "Auto-Submitted", "value": "auto-replied"}]), "RFC 3834");
+    assert!(ack["template_id"].as_i64().is_some(), "merged from the case_acknowledgement template: {ack}");
+    assert_eq!(ack["subject"], format!("Re: [{number}] Outage"));
+    let body = ack["text_body"].as_str().ok_or("no body")?;
+    assert!(body.starts_with("Hello stranger@example.net,\n\nWe received your message"), "no customer: {body}");
+
+    // An admin rewords it: the next acknowledgement uses the new version.
+    let template = json!({
+        "template_key": "case_acknowledgement", "language": "en", "kind": "email", "name": "Case acknowledgement",
+        "subject": "[{{case.number}}] Thank you: {{case.subject}}",
+        "body": "Dear {{extra.sender_name}}, case {{case.number}} is open ({{today}}).",
+    });
+    let admin = app.user_with_token("root", Role::Admin).await?;
+    let saved = app.api.post(app.url("/api/v1/templates")).bearer_auth(&admin).json(&template).send().await?;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    let second = message("Ann Other <ann@example.net>", "t2@example.net", "Meter", "", "Please read it.");
+    let received = post_raw(&app, &mailer, &second).await?;
+    let number = received["case_number"].as_str().ok_or("no case number")?.to_string();
+    let emails = outbound(&app, &agent).await?;
+    let ack = emails.iter().find(|e| e["case_id"] == received["case_id"]).ok_or("no second acknowledgement")?;
+    assert_eq!(ack["subject"], format!("[{number}] Thank you: Meter"));
+    let body = ack["text_body"].as_str().ok_or("no body")?;
+    assert!(body.starts_with(&format!("Dear Ann Other, case {number} is open (")), "{body}");
+
+    // A version needing a value this message lacks (no customer): the built-in wording, not a failure.
+    let needs_customer = json!({
+        "template_key": "case_acknowledgement", "language": "en", "kind": "email", "name": "Case acknowledgement",
+        "subject": "[{{case.number}}] {{case.subject}}", "body": "Dear {{customer.name}}",
+    });
+    let saved = app.api.post(app.url("/api/v1/templates")).bearer_auth(&admin).json(&needs_customer).send().await?;
+    assert_eq!(saved.status(), StatusCode::CREATED);
+    let third = message("nobody.known@example.net", "t3@example.net", "Leak", "", "Water.");
+    let received = post_raw(&app, &mailer, &third).await?;
+    assert_eq!((received["status"].as_str(), received["acknowledged"].as_bool()), (Some("processed"), Some(true)));
+    let emails = outbound(&app, &agent).await?;
+    let ack = emails.iter().find(|e| e["case_id"] == received["case_id"]).ok_or("no third acknowledgement")?;
+    assert_eq!(ack["template_id"], Value::Null);
+    assert!(ack["text_body"].as_str().unwrap_or_default().contains("We received your message"), "{ack}");
+    assert!(ack["extra_headers"].as_str().unwrap_or_default().contains("auto-replied"));
+
+    let browser = app.browser();
+    app.sign_in(&browser, "root").await?;
+    let outbox = browser.get(app.url("/outbox")).send().await?.text().await?;
+    assert!(outbox.contains("Auto-Submitted: auto-replied"), "the outbox shows the extra header: {outbox}");
+    Ok(())
+}

@@ -5,7 +5,7 @@
 
 use super::{Error, customer_with_email, message};
 use kernel::Role;
-use mailbox::imap::{ImapSettings, ImapTls};
+use mailbox::imap::{ImapMailbox, ImapSettings, ImapTls};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -66,12 +66,15 @@ impl Dovecot {
         };
         let port = free_port()?;
         let dir = std::env::temp_dir().join(format!("caredesk-dovecot-{}", db::random_token(6)));
-        for sub in ["run", "state", "home", "Maildir/new", "Maildir/cur", "Maildir/tmp"] {
+        // INBOX and a second folder, Billing (Maildir++: `.Billing`).
+        let folders = ["Maildir/new", "Maildir/cur", "Maildir/tmp", "Maildir/.Billing"];
+        let billing = ["Maildir/.Billing/new", "Maildir/.Billing/cur", "Maildir/.Billing/tmp"];
+        for sub in ["run", "state", "home"].iter().chain(&folders).chain(&billing) {
             std::fs::create_dir_all(dir.join(sub)).ok()?;
         }
         // Dovecot refuses to run mail processes as root: they run as the dovecot user.
         use std::os::unix::fs::PermissionsExt;
-        for sub in ["", "home", "Maildir", "Maildir/new", "Maildir/cur", "Maildir/tmp"] {
+        for sub in ["", "home", "Maildir"].iter().chain(&folders).chain(&billing) {
             std::fs::set_permissions(dir.join(sub), std::fs::Permissions::from_mode(0o777)).ok()?;
         }
         std::fs::write(dir.join("users"), "desk:{PLAIN}desk-password\n").ok()?;
@@ -123,25 +126,35 @@ impl Dovecot {
     }
 
     fn deliver(&self, name: &str, raw: &str) {
+        self.deliver_to("Maildir", name, raw);
+    }
+
+    /// Delivers into a folder's Maildir (`Maildir` for INBOX, `Maildir/.Billing` for Billing).
+    fn deliver_to(&self, folder: &str, name: &str, raw: &str) {
         use std::os::unix::fs::PermissionsExt;
-        let path = self.dir.join("Maildir/new").join(name);
+        let path = self.dir.join(folder).join("new").join(name);
         std::fs::write(&path, raw).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
     }
 
-    fn settings(&self, tls: ImapTls, port: u16) -> ImapSettings {
-        ImapSettings {
+    fn settings(&self, tls: ImapTls, port: u16) -> ImapMailbox {
+        ImapMailbox {
+            name: "INBOX".into(),
             host: "127.0.0.1".into(),
             port,
             tls,
             username: "desk".into(),
             password: "desk-password".into(),
-            ..ImapSettings::default()
+            ..ImapMailbox::default()
         }
     }
 
     fn seen(&self) -> usize {
-        std::fs::read_dir(self.dir.join("Maildir/cur"))
+        self.seen_in("Maildir")
+    }
+
+    fn seen_in(&self, folder: &str) -> usize {
+        std::fs::read_dir(self.dir.join(folder).join("cur"))
             .map(|entries| entries.filter_map(Result::ok).filter(|e| e.file_name().to_string_lossy().contains(":2,S")))
             .map(Iterator::count)
             .unwrap_or(0)
@@ -200,12 +213,12 @@ async fn imap_over_tls_and_starttls_trusts_a_configured_ca_and_refuses_an_unknow
     assert_eq!(dovecot.seen(), 0, "nothing was fetched");
 
     let ca_file = Some(dovecot.dir.join("ca.pem"));
-    let implicit = ImapSettings { ca_file: ca_file.clone(), ..dovecot.settings(ImapTls::Tls, tls_port) };
+    let implicit = ImapMailbox { ca_file: ca_file.clone(), ..dovecot.settings(ImapTls::Tls, tls_port) };
     let first = mailbox::imap::poll_once(&app.db, &implicit, now).await?;
     assert_eq!((first.fetched, first.stored), (1, 1));
 
     dovecot.deliver("2.host", &message("tls.user@example.org", "t2@example.org", "Over STARTTLS", "", "Hi"));
-    let upgraded = ImapSettings { ca_file, ..dovecot.settings(ImapTls::Starttls, dovecot.port) };
+    let upgraded = ImapMailbox { ca_file, ..dovecot.settings(ImapTls::Starttls, dovecot.port) };
     let second = mailbox::imap::poll_once(&app.db, &upgraded, now).await?;
     assert_eq!((second.fetched, second.stored), (1, 1));
     assert_eq!(dovecot.seen(), 2);
@@ -220,12 +233,12 @@ async fn a_configured_mailbox_is_polled_by_the_worker_without_any_call() -> Test
     let Some(dovecot) = Dovecot::start(false) else { return Ok(()) };
     let password_file = dovecot.dir.join("imap-password");
     std::fs::write(&password_file, "desk-password\n")?;
-    let imap = ImapSettings {
+    let imap = ImapSettings::of(vec![ImapMailbox {
         password: String::new(),
         password_file: Some(password_file),
         poll_interval_seconds: 30,
         ..dovecot.settings(ImapTls::None, dovecot.port)
-    };
+    }]);
     assert_eq!(imap.validate(), Ok(()));
     let app = spawn_app_with(|config| {
         config.jobs.worker = true;
@@ -256,5 +269,107 @@ async fn a_configured_mailbox_is_polled_by_the_worker_without_any_call() -> Test
     let recent = jobs["recent"].as_array().ok_or("no jobs")?;
     let polls: Vec<&Value> = recent.iter().filter(|j| j["kind"] == "mailbox.poll").collect();
     assert!(polls.iter().any(|j| j["status"] == "done"), "{polls:?}");
+    Ok(())
+}
+
+async fn inbound_until(app: &TestApp, token: &str, count: usize) -> Result<Vec<Value>, Error> {
+    let mut items = Vec::new();
+    for _ in 0..200 {
+        items = inbound(app, token).await?;
+        if items.len() >= count {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(items)
+}
+
+#[tokio::test]
+async fn two_mailboxes_are_polled_by_their_own_jobs_and_each_message_lands_once() -> TestResult {
+    let Some(dovecot) = Dovecot::start(false) else { return Ok(()) };
+    let support = ImapMailbox {
+        name: "support".into(),
+        poll_interval_seconds: 30,
+        ..dovecot.settings(ImapTls::None, dovecot.port)
+    };
+    let billing = ImapMailbox {
+        name: "billing".into(),
+        folder: "Billing".into(),
+        poll_interval_seconds: 60,
+        queue: Some("Billing".into()),
+        ..dovecot.settings(ImapTls::None, dovecot.port)
+    };
+    let imap = ImapSettings::of(vec![support.clone(), billing.clone()]);
+    assert_eq!(imap.validate(), Ok(()));
+    let app = spawn_app_with(|config| {
+        config.jobs.worker = true;
+        config.jobs.poll_milliseconds = 50;
+        config.imap = imap;
+    })
+    .await;
+    let agent = app.user_with_token("ana", Role::Agent1).await?;
+    dovecot.deliver("1.host", &message("s@example.org", "m-support@example.org", "No power", "", "Since noon"));
+    dovecot.deliver_to(
+        "Maildir/.Billing",
+        "2.host",
+        &message("b@example.org", "m-billing@example.org", "Bill", "", "Why?"),
+    );
+
+    // Each mailbox has its own job and interval: support is due after 30 s, billing after 60 s.
+    app.clock.advance_seconds(31);
+    let items = inbound_until(&app, &agent, 1).await?;
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0]["source"], "imap:support");
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert_eq!(inbound(&app, &agent).await?.len(), 1, "billing is not due yet");
+    app.clock.advance_seconds(30);
+    let items = inbound_until(&app, &agent, 2).await?;
+    assert_eq!(items.len(), 2, "{items:?}");
+    let from_billing = items.iter().find(|m| m["source"] == "imap:billing").ok_or("nothing from billing")?;
+    let case_id = from_billing["case_id"].as_i64().ok_or("no case")?;
+    let mut tx = app.db.read().await?;
+    let queue = db::scalar!(
+        &mut tx,
+        String,
+        "select q.name from support_case c join queue q on q.queue_id = c.queue_id where c.case_id = $1",
+        case_id
+    )?;
+    tx.rollback().await?;
+    assert_eq!(queue, "Billing", "the billing mailbox's queue");
+    assert_eq!((dovecot.seen(), dovecot.seen_in("Maildir/.Billing")), (1, 1));
+
+    // Polls of one mailbox at once (a lease lost mid-poll): the message lands once.
+    dovecot.deliver("3.host", &message("s@example.org", "m-again@example.org", "Again", "", "Still no power"));
+    let now = kernel::Clock::now(app.clock.as_ref());
+    let (one, two) = tokio::join!(
+        mailbox::imap::poll_once(&app.db, &support, now),
+        mailbox::imap::poll_once(&app.db, &support, now)
+    );
+    // The worker may poll it too (support is due again): whoever stores it, it is stored once.
+    let stored = one?.stored + two?.stored;
+    assert!(stored <= 1, "stored {stored} times by the two polls");
+    let items = inbound_until(&app, &agent, 3).await?;
+    assert_eq!(items.len(), 3, "{items:?}");
+    let ids: Vec<&str> = items.iter().filter_map(|m| m["message_id"].as_str()).collect();
+    assert_eq!(ids, ["m-again@example.org", "m-billing@example.org", "m-support@example.org"]);
+
+    let admin = app.user_with_token("root", Role::Admin).await?;
+    let jobs: Value = app.api.get(app.url("/api/v1/jobs")).bearer_auth(&admin).send().await?.json().await?;
+    let recent = jobs["recent"].as_array().ok_or("no jobs")?;
+    let done: Vec<&Value> = recent.iter().filter(|j| j["kind"] == "mailbox.poll" && j["status"] == "done").collect();
+    assert!(done.len() >= 2, "one poll job per mailbox: {done:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_mailbox_whose_queue_does_not_exist_fails_its_poll_before_fetching() -> TestResult {
+    let Some(dovecot) = Dovecot::start(false) else { return Ok(()) };
+    let app = spawn_app().await;
+    dovecot.deliver("1.host", &message("s@example.org", "q1@example.org", "Hello", "", "Text"));
+    let wrong = ImapMailbox { queue: Some("Nowhere".into()), ..dovecot.settings(ImapTls::None, dovecot.port) };
+    let now = kernel::Clock::now(app.clock.as_ref());
+    let error = mailbox::imap::poll_once(&app.db, &wrong, now).await.err().ok_or("polled into no queue")?;
+    assert!(error.contains("no active queue named \"Nowhere\""), "{error}");
+    assert_eq!(dovecot.seen(), 0);
     Ok(())
 }

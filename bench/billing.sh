@@ -2,8 +2,9 @@
 # Bill run throughput for BENCHMARKS.md (issue 4), on SQLite: generate the demo data set once
 # (`caredesk demo --customers N`: 80% of customers have an electric agreement, bill cycles 1–28
 # spread evenly), then, RUNS times, copy the data directory afresh and time
-# `caredesk bill-run --cycle all --period 2026-11` over every cycle: bills per second, median.
-# Each batch (4,000 accounts) is one durable commit (synchronous=FULL).
+# `caredesk bill-run --cycle all --period 2026-11`: bills per second, median. `--cycle all` bills
+# the 28 cycles' runs together in one pass over the account ids (`billing::run::bill_runs`).
+# Each batch (4,000 accounts, over all cycles) is one durable commit (synchronous=FULL).
 # Usage: bash bench/billing.sh [path/to/release/caredesk]   (needs sqlite3)
 # Environment: CUSTOMERS (default 1000000), DIR (generated data, default /tmp/caredesk-bill-$CUSTOMERS;
 # reused if it exists), RUNS (default 3), WORK (where copies go, default /tmp/caredesk-bill-work).
@@ -45,5 +46,6 @@ for i in $(seq 1 "$runs"); do
   rates+=("$rate")
   rm -f "$work.out"
 done
+echo "load_average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "bills_per_second_runs: ${rates[*]}"
 echo "bills_per_second_median: $(printf '%s\n' "${rates[@]}" | median)"

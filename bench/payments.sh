@@ -47,6 +47,7 @@ for i in $(seq 1 "$runs"); do
   cat "$work/import-$i.log"
   rates+=("$(awk -v n="$lines" -v ns=$((t1 - t0)) 'BEGIN {printf "%.0f", n / (ns / 1e9)}')")
 done
+echo "load_average: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "import_payments_per_s_runs (wall clock, process start to commit): ${rates[*]}"
 echo "import_payments_per_s_median: $(printf '%s\n' "${rates[@]}" | median)"
 echo "rows_payment: $(sqlite3 "$db" "select count(*) from payment")"

@@ -56,21 +56,19 @@ pub async fn bill_runs(
     }
     if !open.is_empty() {
         let versions = load_versions(db).await?;
-        loop {
-            match run_batch(db, actor, &open, &versions, clock.now()).await {
-                Ok(Some(rows)) => rows.iter().for_each(progress),
-                Ok(None) => break,
-                Err(error) => {
-                    let mut tx = db.begin().await?;
-                    for (run, _) in &open {
-                        let why = error.to_string();
-                        store::finish_run(&mut tx, run.bill_run_id, "failed", Some(&why), clock.now()).await?;
-                    }
-                    tx.commit().await?;
-                    return Err(error);
-                }
+        set_checkpoint_pages(db, store::RUN_CHECKPOINT_PAGES).await?;
+        let billed = run_batches(db, actor, &open, &versions, clock, progress).await;
+        let restored = set_checkpoint_pages(db, store::DEFAULT_CHECKPOINT_PAGES).await;
+        if let Err(error) = billed {
+            let mut tx = db.begin().await?;
+            for (run, _) in &open {
+                let why = error.to_string();
+                store::finish_run(&mut tx, run.bill_run_id, "failed", Some(&why), clock.now()).await?;
             }
+            tx.commit().await?;
+            return Err(error);
         }
+        restored?;
     }
     let mut tx = db.begin().await?;
     for (run, _) in &open {
@@ -85,6 +83,28 @@ pub async fn bill_runs(
         progress(row);
     }
     Ok(rows)
+}
+
+/// Every batch until no account is left.
+async fn run_batches(
+    db: &Db,
+    actor: &Actor,
+    open: &[(RunRow, Period)],
+    versions: &[RateVersion],
+    clock: &dyn Clock,
+    progress: &(dyn Fn(&RunRow) + Sync),
+) -> Result<(), BillingError> {
+    while let Some(rows) = run_batch(db, actor, open, versions, clock.now()).await? {
+        rows.iter().for_each(progress);
+    }
+    Ok(())
+}
+
+async fn set_checkpoint_pages(db: &Db, pages: i64) -> Result<(), BillingError> {
+    let mut tx = db.begin().await?;
+    store::set_checkpoint_pages(&mut tx, pages).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The run's row: found (and reopened if it failed) or created.

@@ -63,6 +63,24 @@ pub async fn widen_page_cache(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
+/// WAL pages after which a bill run's commits copy the log back into the database file.
+pub const RUN_CHECKPOINT_PAGES: i64 = 65_536;
+/// SQLite's default, which every other writer keeps.
+pub const DEFAULT_CHECKPOINT_PAGES: i64 = 1_000;
+
+/// On SQLite each commit that leaves more than `pages` pages in the write-ahead log copies them
+/// back into the database file and syncs it, inside that commit. A batch logs thousands of
+/// pages, so by default every batch pays a second sync; a bill run raises the threshold for its
+/// connection (the log is still synced at every commit: durability is the same) and lowers it
+/// again when done. Nothing to do on PostgreSQL.
+pub async fn set_checkpoint_pages(tx: &mut Tx, pages: i64) -> Result<()> {
+    if let Tx::Sqlite(t) = tx {
+        let sql = format!("pragma wal_autocheckpoint = {}", pages.clamp(1, 1_000_000));
+        db::sqlx::query(db::sqlx::AssertSqlSafe(sql)).execute(&mut **t).await.map_err(db::Error::from)?;
+    }
+    Ok(())
+}
+
 /// (due days, accounts per batch)
 pub async fn settings(tx: &mut Tx) -> Result<(i64, i64)> {
     let found =

@@ -191,5 +191,5 @@ fn the_openapi_document_lists_every_api_route_with_examples_on_bodies() {
     assert_eq!(documented, routes, "every API route is documented");
 }
 
-mod store;
 mod notices;
+mod store;

@@ -300,6 +300,35 @@ async fn appends_after_a_rollback_or_on_another_database_keep_each_chain_whole()
 }
 
 #[tokio::test]
+async fn committed_pages_reach_the_database_file_without_the_writer_checkpointing() -> TestResult {
+    let s = scratch::open().await?;
+    if s.schema.is_some() {
+        return Ok(()); // PostgreSQL has no WAL file of ours to check
+    }
+    let file = s.data_dir.join(crate::SQLITE_FILE_NAME);
+    // Settle what migrating left in the WAL, so the size below is where the file starts.
+    tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+    let before = std::fs::metadata(&file)?.len();
+    let mut tx = s.db.begin().await?;
+    crate::execute!(&mut tx, "create table filler (id integer primary key, text text not null)")?;
+    tx.commit().await?;
+    for _ in 0..8 {
+        let mut tx = s.db.begin().await?;
+        // About 256 KB a transaction: far below the writer's own checkpoint threshold.
+        crate::execute!(
+            &mut tx,
+            "with recursive n(i) as (select 1 union all select i + 1 from n where i < 64)
+             insert into filler (text) select hex(randomblob(2000)) from n"
+        )?;
+        tx.commit().await?;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(800)).await;
+    let after = std::fs::metadata(&file)?.len();
+    assert!(after >= before + 2_000_000, "the database file grew from {before} to only {after} bytes");
+    Ok(())
+}
+
+#[tokio::test]
 async fn grouped_writes_commit_together_and_fail_alone() -> TestResult {
     let s = scratch::open().await?;
     let mut handles = Vec::new();

@@ -496,9 +496,34 @@ fn refuse_batch(hub: &Hub, batch: &[Outgoing], error: &db::Error) {
 async fn store_batch(db: &db::Db, batch: &[Outgoing], relay: &Relay) -> Result<Vec<i64>, db::Error> {
     let mut tx = db.begin().await?;
     store::lock_message_writers(&mut tx).await?;
-    let mut ids = Vec::with_capacity(batch.len());
-    for m in batch {
-        ids.push(store::insert_message(&mut tx, m.session_id, m.sender, m.sender_user_id, &m.body, m.at).await?);
+    let ids = match &tx {
+        // One statement for the batch: the writers of all nodes wait on the advisory lock, so
+        // a round trip per message would soon cap what several nodes can write together.
+        db::Tx::Pg(_) => {
+            let rows: Vec<store::NewMessage<'_>> = batch
+                .iter()
+                .map(|m| store::NewMessage {
+                    session_id: m.session_id,
+                    sender: m.sender,
+                    sender_user_id: m.sender_user_id,
+                    body: &m.body,
+                    at: m.at,
+                })
+                .collect();
+            store::insert_messages_pg(&mut tx, &rows).await?
+        }
+        db::Tx::Sqlite(_) => {
+            let mut ids = Vec::with_capacity(batch.len());
+            for m in batch {
+                ids.push(
+                    store::insert_message(&mut tx, m.session_id, m.sender, m.sender_user_id, &m.body, m.at).await?,
+                );
+            }
+            ids
+        }
+    };
+    if ids.len() != batch.len() {
+        return Err(db::Error::Malformed(format!("{} chat messages stored as {} rows", batch.len(), ids.len())));
     }
     if let Some(channel) = relay.channel() {
         store::notify_nodes(&mut tx, channel, relay.node()).await?;

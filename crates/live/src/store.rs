@@ -160,6 +160,43 @@ pub async fn insert_message(
     )
 }
 
+/// A chat message to store as one row of a batch.
+pub struct NewMessage<'a> {
+    pub session_id: i64,
+    pub sender: &'a str,
+    pub sender_user_id: Option<i64>,
+    pub body: &'a str,
+    pub at: Timestamp,
+}
+
+/// Stores a batch of messages in one statement on PostgreSQL; yields their ids in the batch's
+/// order (ids are drawn in the order `unnest` yields the rows, so ascending ids follow it).
+pub async fn insert_messages_pg(tx: &mut Tx, rows: &[NewMessage<'_>]) -> Result<Vec<i64>> {
+    let Tx::Pg(t) = tx else {
+        return Err(db::Error::Malformed("insert_messages_pg needs a PostgreSQL transaction".into()));
+    };
+    let sessions: Vec<i64> = rows.iter().map(|r| r.session_id).collect();
+    let senders: Vec<&str> = rows.iter().map(|r| r.sender).collect();
+    let users: Vec<Option<i64>> = rows.iter().map(|r| r.sender_user_id).collect();
+    let bodies: Vec<&str> = rows.iter().map(|r| r.body).collect();
+    let times: Vec<i64> = rows.iter().map(|r| r.at.micros()).collect();
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "insert into chat_message (chat_session_id, sender, sender_user_id, body, sent_at)
+         select * from unnest($1::bigint[], $2::text[], $3::bigint[], $4::text[], $5::bigint[])
+         returning chat_message_id",
+    )
+    .bind(sessions)
+    .bind(senders)
+    .bind(users)
+    .bind(bodies)
+    .bind(times)
+    .fetch_all(&mut **t)
+    .await
+    .map_err(db::Error::from)?;
+    ids.sort_unstable();
+    Ok(ids)
+}
+
 pub async fn messages(tx: &mut Tx, session_id: i64) -> Result<Vec<MessageRow>> {
     db::fetch_all!(
         tx,

@@ -367,7 +367,7 @@ mod tests {
         assert!(matches!(values[0], Value::Int(9)));
         let Value::Text(json) = &values[1] else { panic!("{values:?}") };
         assert_eq!(json, r#"[[-1,"say \"hi\"\\\u000a",1],[null,"plain",0]]"#);
-        let parsed: serde_json::Value = serde_json::from_str(json).unwrap();
+        let Ok(parsed) = serde_json::from_str::<serde_json::Value>(json) else { panic!("not JSON: {json}") };
         assert_eq!(parsed[0][1], "say \"hi\"\\\n");
     }
 }

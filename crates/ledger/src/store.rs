@@ -282,7 +282,8 @@ pub async fn post_entry_at_once(tx: &mut Tx, entry: &EntryWrite<'_>) -> Result<V
     }
     if !entry.day_totals.is_empty() {
         sql.push_str(
-            ";\n insert into ledger_day_total (ledger_account_id, currency, entry_date, debit_minor, credit_minor) values ",
+            ";\n insert into ledger_day_total (ledger_account_id, currency, entry_date, debit_minor, credit_minor)
+             values ",
         );
         for i in 0..entry.day_totals.len() {
             let sep = if i == 0 { "" } else { ", " };

@@ -211,7 +211,8 @@ async fn who_refused_email_gets_a_letter_and_who_cannot_be_reached_is_recorded_w
     let (refused, _) = reachable_account(&mut tx, "Ana", "email").await;
     db::execute!(
         &mut tx,
-        "update customer set do_not_email = $1 where customer_id = (select customer_id from account where account_id = $2)",
+        "update customer set do_not_email = $1
+         where customer_id = (select customer_id from account where account_id = $2)",
         true,
         refused
     )?;

@@ -348,3 +348,41 @@ async fn nodes_count_each_other_while_fresh_and_signals_are_read_in_order() -> T
     tx.commit().await?;
     Ok(())
 }
+
+#[tokio::test]
+async fn a_batch_of_messages_is_stored_in_its_order_and_ids_follow_it() -> TestResult {
+    use crate::store::{self, NewMessage};
+    let s = scratch::open().await?;
+    let mut tx = s.db.begin().await?;
+    let ana = staff(&mut tx, "ana").await;
+    let visitor = Visitor::parse("Maria", "maria@example.org", "").unwrap();
+    let (session, _) = ops::start_chat(&mut tx, &visitor, "", t(0)).await?;
+    let id = session.chat_session_id;
+    let bodies: Vec<String> = (0..40).map(|n| format!("line {n}")).collect();
+    let rows: Vec<NewMessage<'_>> = bodies
+        .iter()
+        .enumerate()
+        .map(|(n, body)| NewMessage {
+            session_id: id,
+            sender: if n % 2 == 0 { "visitor" } else { "agent" },
+            sender_user_id: (n % 2 == 1).then_some(ana),
+            body,
+            at: t(n as i64),
+        })
+        .collect();
+    let ids = match &tx {
+        db::Tx::Pg(_) => store::insert_messages_pg(&mut tx, &rows).await?,
+        db::Tx::Sqlite(_) => {
+            assert!(store::insert_messages_pg(&mut tx, &rows).await.is_err(), "PostgreSQL only");
+            return Ok(());
+        }
+    };
+    let stored = store::messages(&mut tx, id).await?;
+    let read: Vec<(i64, &str, Option<i64>)> =
+        stored.iter().map(|m| (m.chat_message_id, m.body.as_str(), m.sender_user_id)).collect();
+    let expected: Vec<(i64, &str, Option<i64>)> =
+        ids.iter().zip(&rows).map(|(id, r)| (*id, r.body, r.sender_user_id)).collect();
+    assert_eq!(read, expected);
+    tx.commit().await?;
+    Ok(())
+}

@@ -5,15 +5,9 @@
 //! per statement instead of once a row — `insert into t (row columns, fixed columns) select
 //! column1, .., ?, .. from (values (..), ..) as v` — since the driver's cost grows with the values
 //! bound. Both backends name the columns of a `values` list `column1`, `column2`, ...
-//!
-//! On SQLite the rows go in as one JSON text instead — `insert into t (..) select value ->> 0,
-//! value ->> 1, .. from json_each(?)` — so a statement binds one value however many rows it
-//! has: binding costs the driver an allocation and a copy per value, and the statement text,
-//! the same for any number of rows, is prepared once.
 
 use crate::{Backend, Tx};
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 /// Bound values per statement: under SQLite's 32,766 and PostgreSQL's 65,535.
@@ -88,21 +82,6 @@ impl Rows {
         (MAX_BINDS_PER_STATEMENT.saturating_sub(self.fixed.len()) / self.width()).clamp(1, MAX_ROWS_PER_STATEMENT)
     }
 
-    /// The SQLite statement taking every row from one JSON array of row arrays.
-    fn json_text(&self) -> String {
-        let mut columns = self.columns.clone();
-        columns.extend(self.fixed.iter().map(|(name, _)| *name));
-        let mut select: Vec<String> = (0..self.columns.len()).map(|c| format!("value ->> {c}")).collect();
-        select.extend(self.fixed.iter().map(|_| "?".to_string()));
-        format!(
-            "insert into {} ({}) select {} from json_each(?){}",
-            self.table,
-            columns.join(", "),
-            select.join(", "),
-            self.suffix
-        )
-    }
-
     /// The statement text for `count` rows.
     fn text(&self, backend: Backend, count: usize) -> String {
         let width = self.width();
@@ -147,57 +126,6 @@ pub fn marks(backend: Backend, first: usize, count: usize) -> String {
 pub fn tuples(backend: Backend, first: usize, rows: usize, width: usize) -> String {
     let tuples: Vec<String> = (0..rows).map(|r| format!("({})", marks(backend, first + r * width, width))).collect();
     tuples.join(", ")
-}
-
-/// `[[1,"a",null],[2,"b",true]]`: the values as a JSON array of rows of `width` values.
-fn json_rows(values: &[Value], width: usize) -> String {
-    let mut out = String::with_capacity(values.len() * 12 + 2);
-    out.push('[');
-    for (index, value) in values.iter().enumerate() {
-        let column = index % width;
-        if column == 0 {
-            out.push_str(if index == 0 { "[" } else { "],[" });
-        } else {
-            out.push(',');
-        }
-        match value {
-            Value::Int(v) => {
-                // Writing into a String cannot fail.
-                let _ = write!(out, "{v}");
-            }
-            Value::Text(v) => json_string(&mut out, v),
-            Value::Shared(v) => json_string(&mut out, v),
-            Value::Static(v) => json_string(&mut out, v),
-            Value::Bool(v) => out.push_str(if *v { "1" } else { "0" }),
-            Value::NullInt | Value::NullText => out.push_str("null"),
-        }
-    }
-    if !values.is_empty() {
-        out.push(']');
-    }
-    out.push(']');
-    out
-}
-
-/// A JSON string literal: quotes, backslashes and control characters escaped.
-fn json_string(out: &mut String, text: &str) {
-    out.push('"');
-    if !text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
-        out.push_str(text);
-        out.push('"');
-        return;
-    }
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if u32::from(c) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
 }
 
 /// Binds every value onto a query of either backend.
@@ -258,9 +186,6 @@ impl Statements {
 
     /// Every pending row's statements: (text, values in binding order).
     fn take(&mut self, rows: &mut Rows) -> Vec<(String, Vec<Value>)> {
-        if self.backend == Backend::Sqlite {
-            return self.take_json(rows);
-        }
         let width = rows.width();
         let per_statement = rows.rows_per_statement();
         let shape = format!("{} ({}) {:?} {}", rows.table, rows.columns.join(", "), rows.fixed, rows.suffix);
@@ -277,22 +202,6 @@ impl Statements {
             let text = self.texts.entry((shape.clone(), count)).or_insert_with(|| rows.text(backend, count)).clone();
             statements.push((text, values));
         }
-    }
-
-    /// SQLite: the fixed values, then the rows as one JSON text, per statement.
-    fn take_json(&mut self, rows: &mut Rows) -> Vec<(String, Vec<Value>)> {
-        let width = rows.width();
-        let shape = format!("json {} ({}) {:?} {}", rows.table, rows.columns.join(", "), rows.fixed, rows.suffix);
-        let text = self.texts.entry((shape, 0)).or_insert_with(|| rows.json_text()).clone();
-        let pending = std::mem::take(&mut rows.values);
-        pending
-            .chunks(MAX_ROWS_PER_STATEMENT * width)
-            .map(|chunk| {
-                let mut values: Vec<Value> = rows.fixed.iter().map(|(_, v)| v.clone()).collect();
-                values.push(Value::Text(json_rows(chunk, width)));
-                (text.clone(), values)
-            })
-            .collect()
     }
 
     /// Writes every pending row of `rows`.
@@ -320,7 +229,6 @@ impl Statements {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 mod tests {
     use super::*;
 
@@ -344,30 +252,11 @@ mod tests {
             rows.push([Value::Int(n), Value::NullInt, Value::Bool(true)]);
         }
         assert_eq!(rows.len(), 12_000);
-        let statements = Statements::new(Backend::Postgres).take(&mut rows);
+        let statements = Statements::new(Backend::Sqlite).take(&mut rows);
         let counts: Vec<usize> = statements.iter().map(|(_, values)| values.len()).collect();
         // (30,000 - 1) / 3 = 9,999 rows, then the rest; each with its one fixed value.
         assert_eq!(counts, vec![1 + 9_999 * 3, 1 + 2_001 * 3]);
         assert!(statements.iter().all(|(_, values)| matches!(values.first(), Some(Value::Static("x")))));
         assert!(rows.is_empty());
-    }
-
-    #[test]
-    fn on_sqlite_the_rows_go_as_one_json_text_with_texts_escaped() {
-        let mut rows = Rows::new("t", "a, b, c").fixed("d", Value::Int(9));
-        rows.push([Value::Int(-1), Value::Text("say \"hi\"\\\n".into()), Value::Bool(true)]);
-        rows.push([Value::NullInt, Value::Static("plain"), Value::Bool(false)]);
-        let statements = Statements::new(Backend::Sqlite).take(&mut rows);
-        assert_eq!(statements.len(), 1);
-        let (text, values) = &statements[0];
-        assert_eq!(
-            text,
-            "insert into t (a, b, c, d) select value ->> 0, value ->> 1, value ->> 2, ? from json_each(?)"
-        );
-        assert!(matches!(values[0], Value::Int(9)));
-        let Value::Text(json) = &values[1] else { panic!("{values:?}") };
-        assert_eq!(json, r#"[[-1,"say \"hi\"\\\u000a",1],[null,"plain",0]]"#);
-        let Ok(parsed) = serde_json::from_str::<serde_json::Value>(json) else { panic!("not JSON: {json}") };
-        assert_eq!(parsed[0][1], "say \"hi\"\\\n");
     }
 }

@@ -56,9 +56,11 @@ pub async fn bill_runs(
     }
     if !open.is_empty() {
         let versions = load_versions(db).await?;
-        set_checkpoint_pages(db, store::RUN_CHECKPOINT_PAGES).await?;
+        let mut tx = db.begin().await?;
+        let previous = store::raise_checkpoint_pages(&mut tx, store::RUN_CHECKPOINT_PAGES).await?;
+        tx.commit().await?;
         let billed = run_batches(db, actor, &open, &versions, clock, progress).await;
-        let restored = set_checkpoint_pages(db, store::DEFAULT_CHECKPOINT_PAGES).await;
+        let restored = set_checkpoint_pages(db, previous).await;
         if let Err(error) = billed {
             let mut tx = db.begin().await?;
             for (run, _) in &open {
@@ -101,6 +103,9 @@ async fn run_batches(
 }
 
 async fn set_checkpoint_pages(db: &Db, pages: i64) -> Result<(), BillingError> {
+    if pages <= 0 {
+        return Ok(());
+    }
     let mut tx = db.begin().await?;
     store::set_checkpoint_pages(&mut tx, pages).await?;
     tx.commit().await?;

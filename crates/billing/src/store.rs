@@ -65,14 +65,20 @@ pub async fn widen_page_cache(tx: &mut Tx) -> Result<()> {
 
 /// WAL pages after which a bill run's commits copy the log back into the database file.
 pub const RUN_CHECKPOINT_PAGES: i64 = 65_536;
-/// SQLite's default, which every other writer keeps.
-pub const DEFAULT_CHECKPOINT_PAGES: i64 = 1_000;
 
-/// On SQLite each commit that leaves more than `pages` pages in the write-ahead log copies them
-/// back into the database file and syncs it, inside that commit. A batch logs thousands of
-/// pages, so by default every batch pays a second sync; a bill run raises the threshold for its
-/// connection (the log is still synced at every commit: durability is the same) and lowers it
-/// again when done. Nothing to do on PostgreSQL.
+/// On SQLite a commit that leaves more than the connection's threshold of pages in the
+/// write-ahead log copies them back into the database file and syncs it, inside that commit. A
+/// batch logs thousands of pages, so a bill run raises the threshold for its connection to at
+/// least `pages` (the log is still synced at every commit: durability is the same); answers the
+/// threshold it replaced, for the run to put back. Nothing to do on PostgreSQL (answers 0).
+pub async fn raise_checkpoint_pages(tx: &mut Tx, pages: i64) -> Result<i64> {
+    let Tx::Sqlite(_) = tx else { return Ok(0) };
+    let previous = db::scalar!(&mut *tx, i64, "pragma wal_autocheckpoint")?;
+    set_checkpoint_pages(tx, previous.max(pages)).await?;
+    Ok(previous)
+}
+
+/// Sets the SQLite connection's checkpoint threshold (see [`raise_checkpoint_pages`]).
 pub async fn set_checkpoint_pages(tx: &mut Tx, pages: i64) -> Result<()> {
     if let Tx::Sqlite(t) = tx {
         let sql = format!("pragma wal_autocheckpoint = {}", pages.clamp(1, 1_000_000));

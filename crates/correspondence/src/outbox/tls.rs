@@ -37,8 +37,9 @@ pub fn extra_roots(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> 
     Ok(certs)
 }
 
-/// The client configuration: bundled roots and those of the CA file.
-pub(super) fn connector(ca_file: Option<&Path>) -> Result<TlsConnector, String> {
+/// The client configuration: bundled roots and those of the CA file. IMAP (the mailbox crate)
+/// connects with the same one.
+pub fn connector(ca_file: Option<&Path>) -> Result<TlsConnector, String> {
     let mut roots = RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = ca_file {

@@ -10,18 +10,13 @@
 # reused if it exists), RUNS (default 3), WORK (where copies go, default /tmp/caredesk-bill-work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 customers="${CUSTOMERS:-1000000}"
 dir="${DIR:-/tmp/caredesk-bill-$customers}"
 runs="${RUNS:-3}"
 work="${WORK:-/tmp/caredesk-bill-work}"
 trap 'rm -rf "$work"' EXIT
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 if [ ! -f "$dir/caredesk.db" ]; then
   t0=$(date +%s%N)

@@ -12,11 +12,8 @@
 # instead of a SQLite file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 runs="${RUNS:-3}"
 agents="${AGENTS:-50}"
 nodes="${NODES:-1}"
@@ -40,7 +37,6 @@ cleanup() {
   [ -n "$dbname" ] && psql "$pg/postgres" -qc "drop database if exists $dbname" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 db_args() { if [ -n "$pg" ]; then echo --data-dir "$dir" --database-url "$pg/$dbname"; else echo --data-dir "$dir"; fi; }
 # The paths are mktemp and generated database names: no spaces, so word splitting is safe here.
 # shellcheck disable=SC2046

@@ -8,11 +8,8 @@
 # DURATION (per wrk run, default 10s), CONNECTIONS (for the contacts POSTs, default 64).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 customers="${CUSTOMERS:-1000000}"
 dir="${DIR:-/tmp/caredesk-desk-$customers}"
 gen_runs="${GEN_RUNS:-1}"
@@ -23,8 +20,6 @@ port=18081
 work=$(mktemp -d)
 pid=0
 trap 'if [ "$pid" != 0 ]; then kill $pid 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 gens=()
 for i in $(seq 1 "$gen_runs"); do

@@ -9,11 +9,8 @@
 # DURATION (a ceiling per run, default 600s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 n="${N:-5000}"
 runs="${RUNS:-3}"
 connections="${CONNECTIONS:-32}"
@@ -21,7 +18,6 @@ port=18093
 work=$(mktemp -d)
 pid=0
 trap 'if [ "$pid" != 0 ]; then kill $pid 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 cat >"$work/post.lua" <<'LUA'
 local auth, sent, run = "", 0, ""

@@ -4,19 +4,14 @@
 # Usage: bash bench/foundation.sh [path/to/release/caredesk]   (needs curl and wrk)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 runs="${RUNS:-7}"
 duration="${DURATION:-10s}"
 port=18080
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
 pid=0
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 echo "binary: $bin"
 echo "size_bytes: $(stat -c %s "$bin")"

@@ -10,11 +10,8 @@
 # VERIFY (1 times verify, default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 lines="${LINES:-10000000}"
 days="${DAYS:-3650}"
 dir="${DIR:-/tmp/caredesk-ledger-$lines}"
@@ -22,7 +19,6 @@ fill="${FILL:-1}"
 runs="${RUNS:-7}"
 verify="${VERIFY:-1}"
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 seconds() { awk -v ns="$1" 'BEGIN {printf "%.3f", ns/1e9}'; }
 
 if [ "$fill" = 1 ]; then

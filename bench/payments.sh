@@ -9,11 +9,8 @@
 # default 10s), CONNECTIONS (default 64), VERIFY (default 1: run `caredesk verify` after the imports).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 customers="${CUSTOMERS:-100000}"
 dir="${DIR:-/tmp/caredesk-pay-$customers}"
 lines="${LINES:-1000000}"
@@ -24,8 +21,6 @@ port=18082
 work=$(mktemp -d)
 pid=0
 trap 'if [ "$pid" != 0 ]; then kill $pid 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 if [ ! -f "$dir/caredesk.db" ]; then
   "$bin" --data-dir "$dir" demo --customers "$customers" >/dev/null 2>&1

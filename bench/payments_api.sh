@@ -9,11 +9,8 @@
 # RUNS (per connection count, default 3), DURATION (per wrk run, default 10s), VERIFY (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-}"
-if [ -z "$bin" ]; then
-  cargo build --release -p caredesk >&2
-  bin="${CARGO_TARGET_DIR:-target}/release/caredesk"
-fi
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 customers="${CUSTOMERS:-100000}"
 demo="${DEMO:-/tmp/caredesk-pay-demo-$customers}"
 connections="${CONNECTIONS:-16 32 64}"
@@ -23,8 +20,6 @@ port=18084
 work=$(mktemp -d)
 pid=0
 trap 'if [ "$pid" != 0 ]; then kill $pid 2>/dev/null || true; fi; rm -rf "$work"' EXIT
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 
 if [ ! -f "$demo/caredesk.db" ]; then
   "$bin" --data-dir "$demo" demo --customers "$customers" >/dev/null 2>&1

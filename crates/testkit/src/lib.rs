@@ -1,6 +1,7 @@
 //! Test support shared by the black-box tests: [`spawn_app`] starts a real Caredesk on port 0
 //! over a fresh database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set), with a
-//! clock the test controls, and fixture builders for users, tokens and signed-in browsers.
+//! clock the test controls, and fixture builders for users, tokens, signed-in browsers,
+//! customers with an account, and bills posted straight to the ledger.
 
 use caredesk::{Config, RunningApp};
 use db::Db;
@@ -11,6 +12,16 @@ use std::sync::Arc;
 pub const PASSWORD: &str = "a-long-test-password";
 
 pub type TestResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+/// A customer and account made through the API by [`TestApp::open_account`].
+#[derive(Debug, Clone)]
+pub struct OpenedAccount {
+    pub customer_id: i64,
+    pub account_id: i64,
+    pub account_number: String,
+}
 
 pub struct TestApp {
     pub base: String,
@@ -107,6 +118,55 @@ impl TestApp {
     ) -> Result<String, Box<dyn std::error::Error + Send + Sync>> {
         self.add_user(username, role).await?;
         self.token(username).await
+    }
+
+    /// A customer (`customer` is the `POST /api/v1/customers` body) with one account (`account`
+    /// is the `POST /api/v1/accounts` body; its `customer_id` is filled in), both through the API.
+    pub async fn open_account(
+        &self,
+        token: &str,
+        customer: serde_json::Value,
+        mut account: serde_json::Value,
+    ) -> Result<OpenedAccount, Error> {
+        let response = self.api.post(self.url("/api/v1/customers")).bearer_auth(token).json(&customer).send().await?;
+        let status = response.status();
+        let created: serde_json::Value = response.json().await?;
+        let customer_id =
+            created["customer"]["customer_id"].as_i64().ok_or_else(|| format!("no customer ({status}): {created}"))?;
+        account["customer_id"] = customer_id.into();
+        let response = self.api.post(self.url("/api/v1/accounts")).bearer_auth(token).json(&account).send().await?;
+        let status = response.status();
+        let opened: serde_json::Value = response.json().await?;
+        if status != reqwest::StatusCode::CREATED {
+            return Err(format!("account not opened ({status}): {opened}").into());
+        }
+        let account_id = opened["account_id"].as_i64().ok_or_else(|| format!("no account id: {opened}"))?;
+        let account_number = opened["account_number"].as_str().ok_or("no account number")?.to_string();
+        Ok(OpenedAccount { customer_id, account_id, account_number })
+    }
+
+    /// A bill of `minor` USD cents posted to the account straight through the ledger ops, as
+    /// billing would: Dr receivable / Cr revenue, with an open item due in 20 days.
+    pub async fn post_bill(&self, account_id: i64, reference: &str, minor: i64) -> Result<(), Error> {
+        use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
+        let now = self.clock.now();
+        let amount = kernel::Money::new(minor, kernel::Currency::USD);
+        let today = BusinessDate::of(now);
+        let draft = EntryDraft::new(today, "bill", reference)
+            .line(LineDraft::debit(LedgerCode::RECEIVABLE, Some(account_id), amount))
+            .line(LineDraft::credit("4020", None, amount));
+        let mut tx = self.db.begin().await?;
+        let posted = ledger::ops::post(&mut tx, &Actor::system("test"), &draft, now).await?;
+        let due = today.plus_days(20);
+        ledger::ops::charge(&mut tx, account_id, posted.entry_id, "bill", reference, due, amount, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A count or sum read with a plain query (`select count(*) ...`).
+    pub async fn scalar(&self, sql: &'static str) -> Result<i64, Error> {
+        let mut tx = self.db.read().await?;
+        Ok(db::scalar!(&mut tx, i64, sql)?)
     }
 
     /// A cookie-keeping client that does not follow redirects, like a browser tab.

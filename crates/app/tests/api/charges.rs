@@ -11,14 +11,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// A customer with one account of the given credit rating; yields the account id.
 async fn account(app: &TestApp, token: &str, rating: &str) -> Result<i64, Error> {
-    let body = json!({"kind": "person", "first_name": "Maria", "last_name": "Lopez"});
-    let created: Value =
-        app.api.post(app.url("/api/v1/customers")).bearer_auth(token).json(&body).send().await?.json().await?;
-    let customer_id = created["customer"]["customer_id"].as_i64().ok_or("no customer id")?;
-    let body = json!({"customer_id": customer_id, "bill_cycle": 3, "credit_rating": rating});
-    let account: Value =
-        app.api.post(app.url("/api/v1/accounts")).bearer_auth(token).json(&body).send().await?.json().await?;
-    account["account_id"].as_i64().ok_or_else(|| format!("no account id in {account}").into())
+    let customer = json!({"kind": "person", "first_name": "Maria", "last_name": "Lopez"});
+    let account = json!({"bill_cycle": 3, "credit_rating": rating});
+    Ok(app.open_account(token, customer, account).await?.account_id)
 }
 
 async fn post(
@@ -37,11 +32,6 @@ async fn post(
     Ok((status, response.json().await.unwrap_or(Value::Null)))
 }
 
-async fn scalar(app: &TestApp, sql: &'static str) -> Result<i64, Error> {
-    let mut tx = app.db.read().await?;
-    Ok(db::scalar!(&mut tx, i64, sql)?)
-}
-
 #[tokio::test]
 async fn an_idempotent_retry_charges_one_fee_and_bad_input_names_its_field() -> TestResult {
     let app = spawn_app().await;
@@ -53,10 +43,10 @@ async fn an_idempotent_retry_charges_one_fee_and_bad_input_names_its_field() -> 
     assert_eq!(first["amount_minor"], 2500);
     let (status, again) = post(&app, &clerk, "/api/v1/fees", &body, Some("fee-1")).await?;
     assert_eq!((status, &again["fee_id"]), (StatusCode::CREATED, &first["fee_id"]));
-    assert_eq!(scalar(&app, "select count(*) from fee").await?, 1);
-    assert_eq!(scalar(&app, "select count(*) from journal_entry where source_kind = 'fee'").await?, 1);
+    assert_eq!(app.scalar("select count(*) from fee").await?, 1);
+    assert_eq!(app.scalar("select count(*) from journal_entry where source_kind = 'fee'").await?, 1);
 
-    let audit_before = scalar(&app, "select count(*) from audit").await?;
+    let audit_before = app.scalar("select count(*) from audit").await?;
     for (bad, field) in [
         (json!({"account_id": account_id, "fee_type": "no_such_fee"}), "fee_type"),
         (json!({"account_id": account_id, "fee_type": "late_fee", "amount": "1.234"}), "amount"),
@@ -67,8 +57,8 @@ async fn an_idempotent_retry_charges_one_fee_and_bad_input_names_its_field() -> 
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{problem}");
         assert!(problem.to_string().contains(field), "{field} not named in {problem}");
     }
-    assert_eq!(scalar(&app, "select count(*) from fee").await?, 1);
-    assert_eq!(scalar(&app, "select count(*) from audit").await?, audit_before, "nothing half-written");
+    assert_eq!(app.scalar("select count(*) from fee").await?, 1);
+    assert_eq!(app.scalar("select count(*) from audit").await?, audit_before, "nothing half-written");
     let list: Value = app
         .api
         .get(app.url(&format!("/api/v1/accounts/{account_id}/fees")))
@@ -109,7 +99,7 @@ async fn an_adjustment_above_the_limit_is_approved_once_by_a_different_superviso
     assert_eq!((status, &problem["code"]), (StatusCode::FORBIDDEN, &json!("adjustment_requires_different_approver")));
     let (status, _) = post(&app, &agent, &approve, &json!({}), None).await?;
     assert_eq!(status, StatusCode::FORBIDDEN, "an agent cannot approve at all");
-    assert_eq!(scalar(&app, "select count(*) from journal_entry where source_kind = 'adjustment'").await?, 0);
+    assert_eq!(app.scalar("select count(*) from journal_entry where source_kind = 'adjustment'").await?, 0);
 
     let (status, approved) = post(&app, &sue, &approve, &json!({"note": "Checked"}), Some("approve-1")).await?;
     assert_eq!((status, &approved["status"]), (StatusCode::OK, &json!("approved")), "{approved}");
@@ -117,8 +107,8 @@ async fn an_adjustment_above_the_limit_is_approved_once_by_a_different_superviso
     assert_eq!((status, &replay["entry_id"]), (StatusCode::OK, &approved["entry_id"]));
     let (status, problem) = post(&app, &sue, &approve, &json!({}), None).await?;
     assert_eq!((status, &problem["code"]), (StatusCode::CONFLICT, &json!("adjustment_not_pending")));
-    assert_eq!(scalar(&app, "select count(*) from journal_entry where source_kind = 'adjustment'").await?, 1);
-    assert_eq!(scalar(&app, "select count(*) from open_item where kind = 'adjustment'").await?, 1);
+    assert_eq!(app.scalar("select count(*) from journal_entry where source_kind = 'adjustment'").await?, 1);
+    assert_eq!(app.scalar("select count(*) from open_item where kind = 'adjustment'").await?, 1);
 
     let small = json!({"account_id": account_id, "direction": "credit", "amount": "20.00", "reason_code": "goodwill"});
     let (status, posted) = post(&app, &sam, "/api/v1/adjustments", &small, None).await?;
@@ -203,7 +193,7 @@ async fn a_deposit_refund_above_the_limit_waits_in_the_approval_queue_for_anothe
     let (_, replay) = post(&app, &sam, &refund, &json!({"note": "Closing the account"}), Some("r-1")).await?;
     assert_eq!(replay["status"], "refund_pending", "the retry answers the same");
     let refunds = "select count(*) from journal_entry where source_kind = 'deposit_refund'";
-    assert_eq!(scalar(&app, refunds).await?, 0, "nothing posts while it waits");
+    assert_eq!(app.scalar(refunds).await?, 0, "nothing posts while it waits");
     let queue: Value =
         app.api.get(app.url("/api/v1/deposits?status=refund_pending")).bearer_auth(&sam).send().await?.json().await?;
     assert_eq!(queue.as_array().map(Vec::len), Some(1), "{queue}");
@@ -222,7 +212,7 @@ async fn a_deposit_refund_above_the_limit_waits_in_the_approval_queue_for_anothe
     assert!(location.starts_with("/approvals?error="), "{location}");
     let page = own.get(app.url(&location)).send().await?.text().await?;
     assert!(page.contains("Not done") && page.contains("other than the one who requested"), "{page}");
-    assert_eq!(scalar(&app, refunds).await?, 0);
+    assert_eq!(app.scalar(refunds).await?, 0);
 
     let other = app.browser();
     let csrf = app.sign_in(&other, "sue").await?;
@@ -231,12 +221,12 @@ async fn a_deposit_refund_above_the_limit_waits_in_the_approval_queue_for_anothe
     let response =
         other.post(app.url(&format!("/deposits/{id}/refund/approve"))).form(&[("_csrf", csrf.as_str())]).send().await?;
     assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some("/approvals?done=1"));
-    assert_eq!(scalar(&app, refunds).await?, 1, "approved and posted once");
+    assert_eq!(app.scalar(refunds).await?, 1, "approved and posted once");
     let response =
         other.post(app.url(&format!("/deposits/{id}/refund/approve"))).form(&[("_csrf", csrf.as_str())]).send().await?;
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert!(location.starts_with("/approvals?error="), "a second approval is refused: {location}");
-    assert_eq!(scalar(&app, refunds).await?, 1, "never posted twice");
+    assert_eq!(app.scalar(refunds).await?, 1, "never posted twice");
     Ok(())
 }
 
@@ -257,12 +247,12 @@ async fn a_refused_adjustment_decision_goes_back_to_the_queue_with_its_message()
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let location = response.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     assert!(location.starts_with("/approvals?error=note"), "the refusal names the field: {location}");
-    assert_eq!(scalar(&app, "select count(*) from adjustment where status = 'pending_approval'").await?, 1);
+    assert_eq!(app.scalar("select count(*) from adjustment where status = 'pending_approval'").await?, 1);
     let response = browser.post(reject).form(&[("_csrf", csrf.as_str()), ("note", "Not covered")]).send().await?;
     assert_eq!(response.headers().get("location").and_then(|v| v.to_str().ok()), Some("/approvals?done=1"));
     let page = browser.get(app.url("/approvals?done=1")).send().await?.text().await?;
     assert!(page.contains("Done."), "the queue says the decision was made");
-    assert_eq!(scalar(&app, "select count(*) from adjustment where status = 'rejected'").await?, 1);
+    assert_eq!(app.scalar("select count(*) from adjustment where status = 'rejected'").await?, 1);
     Ok(())
 }
 
@@ -283,7 +273,7 @@ async fn admins_edit_the_fee_schedule_reasons_and_settings_on_a_page_and_every_c
     assert!(page.contains("admin-fee-types") && page.contains("returned_check_fee"));
     assert!(page.contains("adjustment_approval_limit_minor") && page.contains("late_fee_grace_period_days"));
     let audits = "select count(*) from audit where entity in ('fee_type', 'adjustment_reason', 'charge_setting')";
-    let before = scalar(&app, audits).await?;
+    let before = app.scalar(audits).await?;
     let c = csrf.as_str();
     for form in [
         vec![
@@ -308,18 +298,15 @@ async fn admins_edit_the_fee_schedule_reasons_and_settings_on_a_page_and_every_c
         let response = admin.post(app.url("/admin/charges")).form(&form).send().await?;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "{form:?}");
     }
-    assert_eq!(scalar(&app, audits).await?, before + 5, "one audit record per change");
-    assert_eq!(scalar(&app, "select default_amount_minor from fee_type where code = 'meter_test_fee'").await?, 4500);
+    assert_eq!(app.scalar(audits).await?, before + 5, "one audit record per change");
+    assert_eq!(app.scalar("select default_amount_minor from fee_type where code = 'meter_test_fee'").await?, 4500);
+    assert_eq!(app.scalar("select count(*) from fee_type where code = 'field_visit_fee' and active = false").await?, 1);
     assert_eq!(
-        scalar(&app, "select count(*) from fee_type where code = 'field_visit_fee' and active = false").await?,
-        1
-    );
-    assert_eq!(
-        scalar(&app, "select count(*) from adjustment_reason where code = 'goodwill' and active = false").await?,
+        app.scalar("select count(*) from adjustment_reason where code = 'goodwill' and active = false").await?,
         1
     );
     let limit = "select value from charge_setting where setting_key = 'adjustment_approval_limit_minor'";
-    assert_eq!(scalar(&app, limit).await?, 25_000);
+    assert_eq!(app.scalar(limit).await?, 25_000);
 
     for (form, field) in [
         (vec![("_csrf", c), ("action", "set_setting"), ("key", "late_fee_minimum_minor"), ("value", "-1")], "value"),
@@ -339,6 +326,6 @@ async fn admins_edit_the_fee_schedule_reasons_and_settings_on_a_page_and_every_c
         assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY, "{form:?}");
         assert!(response.text().await?.contains(field), "{field} is named");
     }
-    assert_eq!(scalar(&app, audits).await?, before + 5, "refused changes write nothing");
+    assert_eq!(app.scalar(audits).await?, before + 5, "refused changes write nothing");
     Ok(())
 }

@@ -13,19 +13,13 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// A customer with an email address, a postal address and one account: (customer, account).
 async fn customer(app: &TestApp, token: &str) -> Result<(i64, i64), Error> {
-    let body = json!({
+    let customer = json!({
         "kind": "person", "first_name": "Maria", "last_name": "Lopez",
         "emails": [{"address": "maria.lopez@example.org"}],
         "addresses": [{"line1": "12 Elm St", "city": "Springfield", "region": "IL", "postal_code": "62701"}]
     });
-    let created: Value =
-        app.api.post(app.url("/api/v1/customers")).bearer_auth(token).json(&body).send().await?.json().await?;
-    let customer_id = created["customer"]["customer_id"].as_i64().ok_or_else(|| format!("no customer: {created}"))?;
-    let body = json!({"customer_id": customer_id, "bill_cycle": 3});
-    let account: Value =
-        app.api.post(app.url("/api/v1/accounts")).bearer_auth(token).json(&body).send().await?.json().await?;
-    let account_id = account["account_id"].as_i64().ok_or_else(|| format!("no account: {account}"))?;
-    Ok((customer_id, account_id))
+    let opened = app.open_account(token, customer, json!({"bill_cycle": 3})).await?;
+    Ok((opened.customer_id, opened.account_id))
 }
 
 async fn post_json(app: &TestApp, token: &str, path: &str, body: &Value) -> Result<(StatusCode, Value), Error> {

@@ -3,8 +3,7 @@
 //! system contact; switched off at /api/v1/charge-settings, the next reversal sends none; a
 //! deposit billed through the API queues its notice.
 
-use kernel::{Actor, Clock, Currency, Money, Role};
-use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
+use kernel::Role;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{TestApp, TestResult, spawn_app};
@@ -24,32 +23,10 @@ async fn get(app: &TestApp, token: &str, path: &str) -> Result<Value, Error> {
 
 /// A customer with an email address and one account: (customer_id, account_id, account_number).
 async fn emailable_account(app: &TestApp, token: &str) -> Result<(i64, i64, String), Error> {
-    let body = json!({"kind": "person", "first_name": "Maria", "last_name": "Lopez",
+    let customer = json!({"kind": "person", "first_name": "Maria", "last_name": "Lopez",
         "emails": [{"address": "maria.lopez@example.org"}]});
-    let (status, created) = post(app, token, "/api/v1/customers", &body).await?;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    let customer_id = created["customer"]["customer_id"].as_i64().ok_or("no customer id")?;
-    let (status, account) =
-        post(app, token, "/api/v1/accounts", &json!({"customer_id": customer_id, "credit_rating": "fair"})).await?;
-    assert_eq!(status, StatusCode::CREATED, "{account}");
-    let number = account["account_number"].as_str().ok_or("no account number")?.to_string();
-    Ok((customer_id, account["account_id"].as_i64().ok_or("no account id")?, number))
-}
-
-/// A bill of `minor` posted straight through the ledger ops, as billing would.
-async fn bill(app: &TestApp, account_id: i64, minor: i64) -> Result<(), Error> {
-    let now = app.clock.now();
-    let amount = Money::new(minor, Currency::USD);
-    let today = BusinessDate::of(now);
-    let draft = EntryDraft::new(today, "bill", "BILL-1")
-        .line(LineDraft::debit(LedgerCode::RECEIVABLE, Some(account_id), amount))
-        .line(LineDraft::credit("4020", None, amount));
-    let mut tx = app.db.begin().await?;
-    let posted = ledger::ops::post(&mut tx, &Actor::system("test"), &draft, now).await?;
-    ledger::ops::charge(&mut tx, account_id, posted.entry_id, "bill", "BILL-1", today.plus_days(20), amount, now)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let opened = app.open_account(token, customer, json!({"credit_rating": "fair"})).await?;
+    Ok((opened.customer_id, opened.account_id, opened.account_number))
 }
 
 /// The queued emails to this customer, oldest first.
@@ -68,7 +45,7 @@ async fn an_nsf_reversal_queues_the_returned_payment_email_once_unless_switched_
     let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
     let admin = app.user_with_token("ada", Role::Admin).await?;
     let (customer_id, account_id, number) = emailable_account(&app, &agent).await?;
-    bill(&app, account_id, 6_000).await?;
+    app.post_bill(account_id, "BILL-1", 6_000).await?;
     let check = json!({
         "account_id": account_id, "amount": "60.00", "tender": "check", "channel": "mail", "check_number": "1042"
     });

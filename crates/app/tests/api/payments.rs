@@ -2,8 +2,7 @@
 //! Idempotency-Key), card numbers refused, cash-only accounts, refunds approved by a different
 //! supervisor, payment files validated whole, NSF reversals, transfers, drawers and deposits.
 
-use kernel::{Actor, Clock, Currency, Money, Role};
-use ledger::{BusinessDate, EntryDraft, LedgerCode, LineDraft};
+use kernel::{Currency, Role};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{TestApp, TestResult, spawn_app};
@@ -12,31 +11,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// A customer with one account: (account_id, account_number).
 async fn new_account(app: &TestApp, token: &str, cash_only: bool) -> Result<(i64, String), Error> {
-    let body = json!({"kind": "person", "first_name": "Maria", "last_name": "Lopez"});
-    let created: Value =
-        app.api.post(app.url("/api/v1/customers")).bearer_auth(token).json(&body).send().await?.json().await?;
-    let customer_id = created["customer"]["customer_id"].as_i64().ok_or("no customer id")?;
-    let body = json!({"customer_id": customer_id, "cash_only": cash_only});
-    let response = app.api.post(app.url("/api/v1/accounts")).bearer_auth(token).json(&body).send().await?;
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let account: Value = response.json().await?;
-    Ok((account["account_id"].as_i64().ok_or("no account id")?, account["account_number"].as_str().unwrap().into()))
-}
-
-/// Posts a bill of `minor` to the account straight through the ledger ops, as billing would.
-async fn bill(app: &TestApp, account_id: i64, reference: &str, minor: i64) -> Result<(), Error> {
-    let now = app.clock.now();
-    let amount = Money::new(minor, Currency::USD);
-    let today = BusinessDate::of(now);
-    let draft = EntryDraft::new(today, "bill", reference)
-        .line(LineDraft::debit(LedgerCode::RECEIVABLE, Some(account_id), amount))
-        .line(LineDraft::credit("4020", None, amount));
-    let mut tx = app.db.begin().await?;
-    let posted = ledger::ops::post(&mut tx, &Actor::system("test"), &draft, now).await?;
-    ledger::ops::charge(&mut tx, account_id, posted.entry_id, "bill", reference, today.plus_days(20), amount, now)
-        .await?;
-    tx.commit().await?;
-    Ok(())
+    let customer = json!({"kind": "person", "first_name": "Maria", "last_name": "Lopez"});
+    let opened = app.open_account(token, customer, json!({"cash_only": cash_only})).await?;
+    Ok((opened.account_id, opened.account_number))
 }
 
 async fn balance(app: &TestApp, account_id: i64) -> Result<i64, Error> {
@@ -65,7 +42,7 @@ async fn a_payment_settles_the_bill_and_prints_a_receipt() -> TestResult {
     let app = spawn_app().await;
     let token = app.user_with_token("ana", Role::Agent1).await?;
     let (account_id, _) = new_account(&app, &token, false).await?;
-    bill(&app, account_id, "BILL-1", 10_000).await?;
+    app.post_bill(account_id, "BILL-1", 10_000).await?;
     let response =
         app.api.post(app.url("/api/v1/payments")).bearer_auth(&token).json(&card(account_id, "60.00")).send().await?;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -92,7 +69,7 @@ async fn a_payment_settles_the_bill_and_prints_a_receipt() -> TestResult {
         app.api.post(app.url("/api/v1/payments")).bearer_auth(&token).json(&card(account_id, "50.00")).send().await?;
     assert_eq!(r.status(), StatusCode::CREATED);
     assert_eq!(balance(&app, account_id).await?, -1_000);
-    bill(&app, account_id, "BILL-2", 3_000).await?;
+    app.post_bill(account_id, "BILL-2", 3_000).await?;
     assert_eq!(open_minor(&app, account_id).await?, 2_000);
     let browser = app.browser();
     app.add_user("cora", Role::Cashier).await?;
@@ -139,7 +116,7 @@ async fn fifty_concurrent_payments_leave_the_exact_balance() -> TestResult {
     let app = spawn_app().await;
     let token = app.user_with_token("ana", Role::Agent1).await?;
     let (account_id, _) = new_account(&app, &token, false).await?;
-    bill(&app, account_id, "BILL-1", 100_000).await?;
+    app.post_bill(account_id, "BILL-1", 100_000).await?;
     let mut tasks = Vec::new();
     for _ in 0..50 {
         let (client, url, token) = (app.api.clone(), app.url("/api/v1/payments"), token.clone());
@@ -247,7 +224,7 @@ async fn a_bad_payment_file_posts_nothing_and_lists_every_error() -> TestResult 
     let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
     let (first, first_number) = new_account(&app, &agent, false).await?;
     let (_, second_number) = new_account(&app, &agent, false).await?;
-    bill(&app, first, "BILL-1", 5_000).await?;
+    app.post_bill(first, "BILL-1", 5_000).await?;
     let bad = format!(
         "\u{feff}account_number;amount;reference;date\n{first_number};12.x;R-1;2026-11-30\n\
          {second_number};5.00;R-2;2026-13-01\n\
@@ -309,7 +286,7 @@ async fn an_nsf_reversal_reopens_the_bill_adds_the_fee_and_two_make_the_account_
     let agent = app.user_with_token("ana", Role::Agent1).await?;
     let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
     let (account_id, _) = new_account(&app, &agent, false).await?;
-    bill(&app, account_id, "BILL-1", 6_000).await?;
+    app.post_bill(account_id, "BILL-1", 6_000).await?;
     let check = json!({
         "account_id": account_id, "amount": "60.00", "tender": "check", "channel": "mail", "check_number": "1042"
     });
@@ -349,8 +326,8 @@ async fn a_misapplied_payment_moves_to_the_right_account() -> TestResult {
     let clerk = app.user_with_token("bill", Role::BillingClerk).await?;
     let (wrong, _) = new_account(&app, &agent, false).await?;
     let (right, _) = new_account(&app, &agent, false).await?;
-    bill(&app, wrong, "BILL-W", 1_000).await?;
-    bill(&app, right, "BILL-R", 4_000).await?;
+    app.post_bill(wrong, "BILL-W", 1_000).await?;
+    app.post_bill(right, "BILL-R", 4_000).await?;
     let (_, taken) = post(&app, &agent, "/api/v1/payments", &card(wrong, "40.00")).await?;
     let id = taken["payment"]["payment_id"].as_i64().unwrap();
     let path = format!("/api/v1/payments/{id}/transfer");

@@ -11,14 +11,9 @@ type Error = Box<dyn std::error::Error + Send + Sync>;
 
 /// A customer with one account of the given credit rating; yields the account id.
 async fn account(app: &TestApp, token: &str, rating: &str) -> Result<i64, Error> {
-    let body = json!({"kind": "person", "first_name": "Ines", "last_name": "Okafor"});
-    let created: Value =
-        app.api.post(app.url("/api/v1/customers")).bearer_auth(token).json(&body).send().await?.json().await?;
-    let customer_id = created["customer"]["customer_id"].as_i64().ok_or("no customer id")?;
-    let body = json!({"customer_id": customer_id, "bill_cycle": 5, "credit_rating": rating});
-    let account: Value =
-        app.api.post(app.url("/api/v1/accounts")).bearer_auth(token).json(&body).send().await?.json().await?;
-    account["account_id"].as_i64().ok_or_else(|| format!("no account id in {account}").into())
+    let customer = json!({"kind": "person", "first_name": "Ines", "last_name": "Okafor"});
+    let account = json!({"bill_cycle": 5, "credit_rating": rating});
+    Ok(app.open_account(token, customer, account).await?.account_id)
 }
 
 async fn post(app: &TestApp, token: &str, path: &str, body: &Value, key: &str) -> Result<(StatusCode, Value), Error> {
@@ -26,11 +21,6 @@ async fn post(app: &TestApp, token: &str, path: &str, body: &Value, key: &str) -
     let response = request.send().await?;
     let status = response.status();
     Ok((status, response.json().await.unwrap_or(Value::Null)))
-}
-
-async fn scalar(app: &TestApp, sql: &'static str) -> Result<i64, Error> {
-    let mut tx = app.db.read().await?;
-    Ok(db::scalar!(&mut tx, i64, sql)?)
 }
 
 async fn pay_by_card(app: &TestApp, token: &str, account_id: i64, amount: &str, key: &str) -> Result<(), Error> {
@@ -66,7 +56,7 @@ async fn a_refunded_deposit_is_paid_out_once_from_the_payout_list() -> TestResul
     let (status, approved) =
         post(&app, &sue, &format!("/api/v1/deposits/{id}/refund/approve"), &json!({}), "a-1").await?;
     assert_eq!((status, &approved["status"]), (StatusCode::OK, &json!("refunded")), "{approved}");
-    assert_eq!(scalar(&app, PAYABLE).await?, -20_000, "the refund waits on refunds payable");
+    assert_eq!(app.scalar(PAYABLE).await?, -20_000, "the refund waits on refunds payable");
 
     // The cashier sees it on the payout list; a blank reference comes back with the reason.
     let cashier = app.browser();
@@ -80,13 +70,13 @@ async fn a_refunded_deposit_is_paid_out_once_from_the_payout_list() -> TestResul
     assert!(refused.starts_with("/payouts?error="), "{refused}");
     let page = cashier.get(app.url(&refused)).send().await?.text().await?;
     assert!(page.contains("Not done") && page.contains("check number"), "{page}");
-    assert_eq!(scalar(&app, DEPOSIT_PAYOUTS).await?, 0, "nothing written");
+    assert_eq!(app.scalar(DEPOSIT_PAYOUTS).await?, 0, "nothing written");
 
     let response =
         cashier.post(app.url(&form)).form(&[("_csrf", csrf.as_str()), ("reference", "CHK-2001")]).send().await?;
     assert_eq!(location(&response), "/payouts?done=1");
-    assert_eq!(scalar(&app, DEPOSIT_PAYOUTS).await?, 1);
-    assert_eq!(scalar(&app, PAYABLE).await?, 0, "refunds payable is cleared against cash");
+    assert_eq!(app.scalar(DEPOSIT_PAYOUTS).await?, 1);
+    assert_eq!(app.scalar(PAYABLE).await?, 0, "refunds payable is cleared against cash");
     let page = cashier.get(app.url("/payouts")).send().await?.text().await?;
     assert!(page.contains("No deposit refunds waiting to be paid."), "{page}");
 
@@ -96,7 +86,7 @@ async fn a_refunded_deposit_is_paid_out_once_from_the_payout_list() -> TestResul
     let listed: Value =
         app.api.get(app.url("/api/v1/deposits?status=refund_issued")).bearer_auth(&sam).send().await?.json().await?;
     assert_eq!(listed[0]["refund_issued_reference"], "CHK-2001", "{listed}");
-    assert_eq!(scalar(&app, DEPOSIT_PAYOUTS).await?, 1);
+    assert_eq!(app.scalar(DEPOSIT_PAYOUTS).await?, 1);
     Ok(())
 }
 
@@ -133,7 +123,7 @@ async fn an_approved_overpayment_refund_is_paid_out_from_the_payout_list_and_ret
         app.api.get(app.url("/api/v1/refunds?status=issued")).bearer_auth(&cashier_token).send().await?.json().await?;
     assert_eq!(issued.as_array().map(Vec::len), Some(1), "{issued}");
     assert_eq!(issued[0]["issued_reference"], "RFN-88231");
-    assert_eq!(scalar(&app, PAYABLE).await?, 0);
+    assert_eq!(app.scalar(PAYABLE).await?, 0);
     let agent_page = app.api.get(app.url("/payouts")).bearer_auth(&agent).send().await?;
     assert_eq!(agent_page.status(), StatusCode::FORBIDDEN, "agents do not pay money out");
     Ok(())

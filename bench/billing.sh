@@ -4,7 +4,7 @@
 # spread evenly), then, RUNS times, copy the data directory afresh and time
 # `caredesk bill-run --cycle all --period 2026-11`: bills per second, median. `--cycle all` bills
 # the 28 cycles' runs together in one pass over the account ids (`billing::run::bill_runs`).
-# Each batch (4,000 accounts, over all cycles) is one durable commit (synchronous=FULL).
+# Each batch (12,000 accounts, over all cycles) is one durable commit (synchronous=FULL).
 # Usage: bash bench/billing.sh [path/to/release/caredesk]   (needs sqlite3)
 # Environment: CUSTOMERS (default 1000000), DIR (generated data, default /tmp/caredesk-bill-$CUSTOMERS;
 # reused if it exists), RUNS (default 3), WORK (where copies go, default /tmp/caredesk-bill-work).

@@ -91,7 +91,7 @@ pub async fn set_checkpoint_pages(tx: &mut Tx, pages: i64) -> Result<()> {
 pub async fn settings(tx: &mut Tx) -> Result<(i64, i64)> {
     let found =
         db::fetch_optional!(tx, (i64, i64), "select due_days, batch_size from billing_setting where setting_id = 1")?;
-    Ok(found.unwrap_or((21, 4000)))
+    Ok(found.unwrap_or((21, 12_000)))
 }
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]

@@ -5,22 +5,6 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use testkit::{TestResult, spawn_app};
 
-async fn count(app: &testkit::TestApp, table: &str) -> Result<i64, db::Error> {
-    let mut tx = app.db.read().await?;
-    let n = match table {
-        "customer" => db::scalar!(&mut tx, i64, "select count(*) from customer"),
-        "account" => db::scalar!(&mut tx, i64, "select count(*) from account"),
-        "contact" => db::scalar!(&mut tx, i64, "select count(*) from contact"),
-        "support_case" => db::scalar!(&mut tx, i64, "select count(*) from support_case"),
-        "case_entry" => db::scalar!(&mut tx, i64, "select count(*) from case_entry"),
-        "customer_search" => db::scalar!(&mut tx, i64, "select count(*) from customer_search"),
-        "case_search" => db::scalar!(&mut tx, i64, "select count(*) from case_search"),
-        _ => db::scalar!(&mut tx, i64, "select count(*) from audit"),
-    };
-    tx.rollback().await?;
-    n
-}
-
 async fn search(
     app: &testkit::TestApp,
     token: &str,
@@ -42,19 +26,19 @@ fn urls(found: &Value, kind: &str) -> Vec<String> {
 async fn the_bulk_demo_fills_the_tables_and_the_search_indexes() -> TestResult {
     let app = spawn_app().await;
     let token = app.user_with_token("agnes", Role::Agent1).await?;
-    let audit_before = count(&app, "audit").await?;
+    let audit_before = app.scalar("select count(*) from audit").await?;
     caredesk::demo_bulk::load(&app.db, app.clock.as_ref(), 300, &|_| {}).await?;
 
-    assert_eq!(count(&app, "customer").await?, 300);
-    assert_eq!(count(&app, "account").await?, 300);
-    assert_eq!(count(&app, "customer_search").await?, 300);
-    let contacts = count(&app, "contact").await?;
+    assert_eq!(app.scalar("select count(*) from customer").await?, 300);
+    assert_eq!(app.scalar("select count(*) from account").await?, 300);
+    assert_eq!(app.scalar("select count(*) from customer_search").await?, 300);
+    let contacts = app.scalar("select count(*) from contact").await?;
     assert!((1_000..=2_000).contains(&contacts), "about five contacts a customer, got {contacts}");
-    let cases = count(&app, "support_case").await?;
+    let cases = app.scalar("select count(*) from support_case").await?;
     assert!((200..=400).contains(&cases), "about one case a customer, got {cases}");
-    assert_eq!(count(&app, "case_entry").await?, 2 * cases);
-    assert_eq!(count(&app, "case_search").await?, cases);
-    assert_eq!(count(&app, "audit").await?, audit_before, "bulk demo rows carry no audit records");
+    assert_eq!(app.scalar("select count(*) from case_entry").await?, 2 * cases);
+    assert_eq!(app.scalar("select count(*) from case_search").await?, cases);
+    assert_eq!(app.scalar("select count(*) from audit").await?, audit_before, "bulk demo rows carry no audit records");
 
     let mut tx = app.db.read().await?;
     let e164 = db::scalar!(&mut tx, String, "select e164 from customer_phone where customer_id = $1", 7_i64)?;
@@ -77,6 +61,6 @@ async fn the_bulk_demo_fills_the_tables_and_the_search_indexes() -> TestResult {
         .send()
         .await?;
     assert_eq!(logged.status(), StatusCode::CREATED, "ids continue after the bulk rows");
-    assert_eq!(count(&app, "contact").await?, contacts + 1);
+    assert_eq!(app.scalar("select count(*) from contact").await?, contacts + 1);
     Ok(())
 }

@@ -6,7 +6,11 @@
 # Usage: bash bench/payments_api.sh [path/to/release/caredesk]   (needs sqlite3 and wrk)
 # Environment: CUSTOMERS (demo data set, default 100000), DEMO (a demo data directory to copy,
 # default /tmp/caredesk-pay-demo-$CUSTOMERS, made if missing), CONNECTIONS (default "16 32 64"),
-# RUNS (per connection count, default 3), DURATION (per wrk run, default 10s), VERIFY (default 1).
+# RUNS (per connection count, default 3), DURATION (per wrk run, default 10s), VERIFY (default 1),
+# RATE (unset by default): when set, each connection waits a random think time between its
+# requests (exponential, mean connections / RATE seconds), so the connections together offer
+# about RATE payments a second, as many cashiers and programs would, rather than each sending
+# its next payment the moment the last is answered; the rate reported is the one achieved.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
@@ -41,15 +45,22 @@ token=$("$bin" --data-dir "$dir" user token --username bench_cashier 2>/dev/null
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for c in $connections; do
   rps=(); p99=(); p50=()
+  script="$work/post.lua"
+  if [ -n "${RATE:-}" ]; then
+    script="$work/paced-$c.lua"
+    cp "$work/post.lua" "$script"
+    printf 'local think_ms = %s * 1000 / %s\n%s\n' "$c" "$RATE" \
+      'delay = function() return math.floor(-math.log(1 - math.random()) * think_ms + 0.5) end' >>"$script"
+  fi
   for i in $(seq 1 "$runs"); do
-    out=$(wrk -t2 -c"$c" -d"$duration" -s "$work/post.lua" "http://127.0.0.1:$port" -- "$work/ids.txt" "$token")
+    out=$(wrk -t2 -c"$c" -d"$duration" -s "$script" "http://127.0.0.1:$port" -- "$work/ids.txt" "$token")
     errors=$(awk '/^errors/ {print $2}' <<<"$out")
     [ "$errors" = 0 ] || echo "WARNING: $c connections, run $i had $errors errors"
     rps+=("$(awk '/^rps/ {print $2}' <<<"$out")")
     p50+=("$(awk '/^p50_ms/ {print $2}' <<<"$out")")
     p99+=("$(awk '/^p99_ms/ {print $2}' <<<"$out")")
   done
-  echo "connections $c: payments_per_s ${rps[*]} median $(printf '%s\n' "${rps[@]}" | median);" \
+  echo "connections $c${RATE:+, offered about $RATE/s}: payments_per_s ${rps[*]} median $(printf '%s\n' "${rps[@]}" | median);" \
     "p50_ms ${p50[*]} median $(printf '%s\n' "${p50[@]}" | median);" \
     "p99_ms ${p99[*]} median $(printf '%s\n' "${p99[@]}" | median); load $(cut -d' ' -f1-3 /proc/loadavg)"
 done

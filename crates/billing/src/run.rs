@@ -8,7 +8,7 @@
 use crate::BillingError;
 use crate::model::{AgreementToRate, Period, RateVersion, Read, ReadKind};
 use crate::rating::rate_account;
-use crate::run_write::{Rated, RunDates, Skip, write_batch};
+use crate::run_write::{Rated, RunDates, Skip, Written, write_batch};
 use crate::store::{self, AgreementRow, BatchProgress, RunRow};
 use db::{Db, Tx};
 use kernel::{Actor, Clock, Currency, Timestamp};
@@ -229,16 +229,18 @@ async fn run_batch(
             slot.1 += 1;
         }
     }
-    let totals = write_batch(&mut tx, actor, &dates, bills, skips, (first, last), now).await?;
+    let written = write_batch(&mut tx, actor, &dates, bills, skips, (first, last), now).await?;
     let mut rows = Vec::with_capacity(runs.len());
     for (index, (run, period)) in runs.iter().enumerate() {
         let (accounts, skipped) = counts.get(index).copied().unwrap_or_default();
-        let (bills, total_minor) = totals.get(index).copied().unwrap_or_default();
+        let (bills, total_minor) = written.totals.get(index).copied().unwrap_or_default();
         let cursor = cursors.get(index).copied().unwrap_or(0).max(last);
         let progress = BatchProgress { last_account_id: cursor, accounts, bills, skipped, total_minor };
         store::advance_run(&mut tx, run.bill_run_id, &progress, now).await?;
         if accounts > 0 {
-            record_batch(&mut tx, actor, run.bill_run_id, *period, &progress, (first, last), now).await?;
+            let batch =
+                BatchRecord { period: *period, progress: &progress, accounts: (first, last), written: &written };
+            record_batch(&mut tx, actor, run.bill_run_id, &batch, now).await?;
         }
         rows.push(store::get_run(&mut tx, run.bill_run_id).await?.ok_or(BillingError::RunNotFound)?);
     }
@@ -254,21 +256,32 @@ struct BatchAccount {
     currency: String,
 }
 
+/// What one run's batch record says.
+struct BatchRecord<'a> {
+    period: Period,
+    progress: &'a BatchProgress,
+    accounts: (i64, i64),
+    written: &'a Written,
+}
+
 /// One audit record per run and batch (not one per bill: a million records would cost more
-/// than the bills); each bill is reachable from it by the run and the account range.
+/// than the bills). It names the batch's account range and the id ranges of the bills and system
+/// contacts the batch wrote (shared by the runs of the batch; a run's bills are those of the
+/// range that carry its `bill_run_id`), so every bill and contact is covered by a chained record.
 async fn record_batch(
     tx: &mut Tx,
     actor: &Actor,
     bill_run_id: i64,
-    period: Period,
-    progress: &BatchProgress,
-    (first, last): (i64, i64),
+    batch: &BatchRecord<'_>,
     now: Timestamp,
 ) -> Result<(), BillingError> {
+    let (progress, (first, last)) = (batch.progress, batch.accounts);
     let detail = json!({
-        "period": period.label(), "cycle": period.cycle, "first_account_id": first, "last_account_id": last,
-        "accounts": progress.accounts, "bills": progress.bills, "skipped": progress.skipped,
-        "total_minor": progress.total_minor,
+        "period": batch.period.label(), "cycle": batch.period.cycle, "first_account_id": first,
+        "last_account_id": last, "accounts": progress.accounts, "bills": progress.bills,
+        "skipped": progress.skipped, "total_minor": progress.total_minor,
+        "bill_ids": batch.written.bill_ids.map(|(a, b)| [a, b]),
+        "contact_ids": batch.written.contact_ids.map(|(a, b)| [a, b]),
     });
     let event = db::audit::AuditEvent {
         action: "bill_run.batch",

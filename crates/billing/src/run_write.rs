@@ -57,6 +57,16 @@ impl RunDates {
 /// What a batch wrote for one run: (bills, total in minor units).
 pub(crate) type RunTotals = (i64, i64);
 
+/// What a batch wrote: each run's totals (in the order of the runs), and the first and last id
+/// of the bills and of the system contacts it wrote (none when it billed nothing). The batch's
+/// audit records name these ranges, so every bill and contact a run writes is covered by a
+/// hash-chained record.
+pub(crate) struct Written {
+    pub totals: Vec<RunTotals>,
+    pub bill_ids: Option<(i64, i64)>,
+    pub contact_ids: Option<(i64, i64)>,
+}
+
 /// An account a run could not bill, and why.
 pub(crate) struct Skip {
     pub run: usize,
@@ -64,7 +74,7 @@ pub(crate) struct Skip {
     pub reason: String,
 }
 
-/// Writes the batch's bills and skips; answers each run's totals, in the order of `runs`.
+/// Writes the batch's bills and skips; answers what it wrote.
 pub(crate) async fn write_batch(
     tx: &mut Tx,
     actor: &Actor,
@@ -73,7 +83,7 @@ pub(crate) async fn write_batch(
     skips: Vec<Skip>,
     (first, last): (i64, i64),
     now: Timestamp,
-) -> Result<Vec<RunTotals>, BillingError> {
+) -> Result<Written, BillingError> {
     let count = i64::try_from(bills.len()).unwrap_or(i64::MAX);
     let bill_ids = if count > 0 { store::allocate_bill_ids(tx, count).await? } else { Vec::new() };
     let mut items = Vec::with_capacity(bills.len());
@@ -111,14 +121,15 @@ pub(crate) async fn write_batch(
         let run = runs.get(skip.run).ok_or(BillingError::RunNotFound)?;
         rows.skips.push([Value::Int(run.bill_run_id), Value::Int(skip.account_id), Value::Text(skip.reason)]);
     }
-    rows.flush(tx).await?;
+    let contact_ids = rows.flush(tx).await?;
     for (account_id, currency) in credit {
         let (Some(entry_id), Ok(currency)) = (entry_of_account.get(&account_id), Currency::parse(&currency)) else {
             continue;
         };
         ledger::ops::settle(tx, account_id, currency, *entry_id, now).await?;
     }
-    Ok(totals)
+    let bill_ids = bill_ids.first().copied().zip(bill_ids.last().copied());
+    Ok(Written { totals, bill_ids, contact_ids })
 }
 
 /// The batch's rows, table by table.
@@ -150,6 +161,7 @@ impl BatchRows {
                 .fixed("created_at", Value::Int(now))
                 .fixed("created_by", Value::Static("system:billing")),
             contacts: Rows::new("contact", "customer_id, account_id, summary")
+                .suffix(" returning contact_id")
                 .fixed("channel", Value::Static("system"))
                 .fixed("direction", Value::Static("outbound"))
                 .fixed("reason_code", Value::Static("billing_question"))
@@ -217,11 +229,15 @@ impl BatchRows {
         self.contacts.push([Value::Int(rated.customer_id), Value::Int(rated.account_id), Value::Text(summary)]);
     }
 
-    async fn flush(&mut self, tx: &mut Tx) -> Result<(), BillingError> {
+    /// Writes every table's rows; answers the lowest and highest id of the contacts written.
+    async fn flush(&mut self, tx: &mut Tx) -> Result<Option<(i64, i64)>, BillingError> {
         let mut statements = Statements::new(tx.backend());
-        for rows in [&mut self.bills, &mut self.lines, &mut self.reads, &mut self.contacts, &mut self.skips] {
+        for rows in [&mut self.bills, &mut self.lines, &mut self.reads] {
             statements.flush(tx, rows).await?;
         }
-        Ok(())
+        let contacts: Vec<(i64,)> = statements.flush_returning(tx, &mut self.contacts).await?;
+        statements.flush(tx, &mut self.skips).await?;
+        let ids = contacts.iter().map(|(id,)| *id);
+        Ok(ids.clone().min().zip(ids.max()))
     }
 }

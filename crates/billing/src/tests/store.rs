@@ -144,6 +144,21 @@ async fn a_bill_run_bills_every_account_once_posts_balanced_entries_and_resumes_
     let mut tx = db.read().await.unwrap();
     assert_eq!(scalar(&mut tx, "select count(*) from bill").await, 8);
     assert_eq!(scalar(&mut tx, "select count(*) from audit where action = 'bill_run.batch'").await, 4);
+    // Every bill and every bill contact lies in the id ranges some batch record names.
+    let details =
+        db::fetch_all!(&mut tx, (String,), "select detail from audit where action = 'bill_run.batch'").unwrap();
+    let ranges = |key: &str| -> Vec<(i64, i64)> {
+        let parsed = details.iter().map(|(d,)| serde_json::from_str::<serde_json::Value>(d).unwrap());
+        parsed.filter_map(|d| d.get(key).and_then(|r| Some((r.get(0)?.as_i64()?, r.get(1)?.as_i64()?)))).collect()
+    };
+    let covered = |ranges: &[(i64, i64)], id: i64| ranges.iter().any(|(first, last)| (*first..=*last).contains(&id));
+    let (bill_ranges, contact_ranges) = (ranges("bill_ids"), ranges("contact_ids"));
+    let bill_ids = db::fetch_all!(&mut tx, (i64,), "select bill_id from bill").unwrap();
+    assert!(bill_ids.iter().all(|(id,)| covered(&bill_ranges, *id)), "{bill_ranges:?}");
+    let contact_ids =
+        db::fetch_all!(&mut tx, (i64,), "select contact_id from contact where sub_reason_code = 'bill_sent'").unwrap();
+    assert_eq!(contact_ids.len(), 8);
+    assert!(contact_ids.iter().all(|(id,)| covered(&contact_ranges, *id)), "{contact_ranges:?}");
     tx.rollback().await.unwrap();
 }
 

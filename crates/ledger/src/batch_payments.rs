@@ -87,16 +87,22 @@ pub async fn post_payments(
         db::execute!(tx, "lock table journal_entry in exclusive mode")?;
     }
     let base = db::scalar!(tx, Option<i64>, "select max(entry_id) from journal_entry")?.unwrap_or(0);
+    let lines_before = db::scalar!(tx, Option<i64>, "select max(line_id) from journal_line")?.unwrap_or(0);
     let entry_ids: Vec<i64> = (1..=count_i64(postings.len())).map(|i| base + i).collect();
     let ids = Ids { debit_id, receivable_id };
     write_entries(tx, actor, postings, &entry_ids, ids, memo, now).await?;
-    // The invariant again where it is stored: exactly two lines an entry, summing to zero.
+    // The invariant again where it is stored: exactly two lines an entry, summing to zero. The
+    // new lines are the ones after the highest line id before (no other entry is written
+    // meanwhile: SQLite has one writer, PostgreSQL holds the lock taken above), read in line id
+    // order off the table itself; the entry range is checked on each (`+` keeps the planner off
+    // the entry index, whose every hit would cost a second look-up for the amount).
     let last = base + count_i64(postings.len());
     let (stored_lines, stored_sum) = db::fetch_one!(
         tx,
         (i64, i64),
         "select count(*), coalesce(cast(sum(amount_minor) as bigint), 0) from journal_line
-         where entry_id > $1 and entry_id <= $2",
+         where line_id > $1 and +entry_id > $2 and +entry_id <= $3",
+        lines_before,
         base,
         last
     )?;

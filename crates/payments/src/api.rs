@@ -137,6 +137,16 @@ async fn take_payment(
     if body.account_id <= 0 {
         return Err(PaymentError::IdInvalid { field: "account_id" }.into());
     }
+    // The account is read on a reader, off the single writer's path; the write checks it again
+    // in the statement that inserts the payment (`ops::take_payment_read_before`). An account
+    // the reader cannot take a payment for is read again on the writer, after the
+    // Idempotency-Key, so a retry is still answered as before.
+    let read_before = {
+        let mut tx = state.db.read().await?;
+        let found = ops::live_account(&mut tx, body.account_id).await.ok();
+        tx.rollback().await?;
+        found
+    };
     state
         .db
         .write_grouped(move |tx| {
@@ -146,9 +156,17 @@ async fn take_payment(
                     Reservation::Replay(replayed) => return Ok(replayed.into_response()),
                     fresh_or_none => fresh_or_none,
                 };
-                let (account, currency) = ops::live_account(tx, body.account_id).await?;
-                let new = body.parse(currency)?;
-                let taken = ops::take_payment_for(tx, &user.actor(), account, currency, new, now).await?;
+                let taken = match read_before {
+                    Some((account, currency)) => {
+                        let new = body.parse(currency)?;
+                        ops::take_payment_read_before(tx, &user.actor(), account, currency, new, now).await?
+                    }
+                    None => {
+                        let (account, currency) = ops::live_account(tx, body.account_id).await?;
+                        let new = body.parse(currency)?;
+                        ops::take_payment_for(tx, &user.actor(), account, currency, new, now).await?
+                    }
+                };
                 idempotency::finish(tx, &user, &reservation, StatusCode::CREATED, &taken).await
             })
         })

@@ -81,6 +81,49 @@ pub(crate) async fn take_payment_for(
     new: NewPayment,
     now: Timestamp,
 ) -> Result<TakenPayment, PaymentError> {
+    take_checked(tx, actor, &account, currency, &new, Read::InThisTransaction, now)
+        .await?
+        .ok_or(PaymentError::AccountUnknown)
+}
+
+/// [`take_payment`] for an account read before this (write) transaction began, on a reader: the
+/// payment is written only if the account still takes it as the writer sees it (one statement,
+/// no second read on the writer); if not, the account is read again here and the payment taken
+/// or refused on what that read finds.
+pub(crate) async fn take_payment_read_before(
+    tx: &mut Tx,
+    actor: &Actor,
+    account: AccountFacts,
+    currency: Currency,
+    new: NewPayment,
+    now: Timestamp,
+) -> Result<TakenPayment, PaymentError> {
+    if let Some(taken) = take_checked(tx, actor, &account, currency, &new, Read::BeforeThisTransaction, now).await? {
+        return Ok(taken);
+    }
+    let (account, currency) = live_account(tx, new.account_id).await?;
+    take_payment_for(tx, actor, account, currency, new, now).await
+}
+
+/// Where the account facts a payment is checked against were read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    InThisTransaction,
+    BeforeThisTransaction,
+}
+
+/// Checks the payment against the account, then writes, posts, settles, audits and logs it.
+/// `None` only when the account was read before this transaction and no longer takes the
+/// payment (nothing written).
+async fn take_checked(
+    tx: &mut Tx,
+    actor: &Actor,
+    account: &AccountFacts,
+    currency: Currency,
+    new: &NewPayment,
+    read: Read,
+    now: Timestamp,
+) -> Result<Option<TakenPayment>, PaymentError> {
     if account.account_id != new.account_id {
         return Err(PaymentError::AccountUnknown);
     }
@@ -116,7 +159,16 @@ pub(crate) async fn take_payment_for(
         taken_by: &taken_by,
         taken_by_user_id: actor.user_id().map(|u| u.get()),
     };
-    let payment_id = store::insert_payment(tx, &fields, now).await?;
+    let payment_id = match read {
+        Read::InThisTransaction => store::insert_payment(tx, &fields, now).await?,
+        Read::BeforeThisTransaction => {
+            let allowed = new.tender.allowed_when_cash_only();
+            match store::insert_payment_if_payable(tx, &fields, allowed, now).await? {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
+    };
     let number = payment_number(payment_id);
     let draft = EntryDraft::new(BusinessDate::of(now), "payment", number.clone())
         .memo(format!("{} payment {}", new.tender.label(), account.account_number))
@@ -148,8 +200,8 @@ pub(crate) async fn take_payment_for(
         )
         .await?;
     }
-    let payment = fields.inserted_row(payment_id, &account, now);
-    Ok(TakenPayment { payment, entry_id: posted.entry_id, balance_minor: balance.amount_minor, settled })
+    let payment = fields.inserted_row(payment_id, account, now);
+    Ok(Some(TakenPayment { payment, entry_id: posted.entry_id, balance_minor: balance.amount_minor, settled }))
 }
 
 pub async fn get_payment(tx: &mut Tx, payment_id: i64) -> Result<PaymentRow, PaymentError> {

@@ -129,6 +129,48 @@ pub async fn insert_payment(tx: &mut Tx, p: &PaymentFields<'_>, now: Timestamp) 
     )
 }
 
+/// [`insert_payment`] only if the account, as the writer sees it, still takes the payment: not
+/// closed, in the payment's currency, and not cash-only unless `cash_only_allowed` (the tender
+/// is one a cash-only account may use). `None` when it does not: nothing is written,
+/// and the caller reads the account again to say why. One statement, so a payment whose account
+/// was read off the writer costs the writer no extra read.
+pub async fn insert_payment_if_payable(
+    tx: &mut Tx,
+    p: &PaymentFields<'_>,
+    cash_only_allowed: bool,
+    now: Timestamp,
+) -> Result<Option<i64>> {
+    db::scalar_optional!(
+        tx,
+        i64,
+        "insert into payment (account_id, customer_id, amount_minor, currency, tender, channel, check_number,
+             processor_token, card_brand, last_four, memo, drawer_id, status, received_date, taken_by,
+             taken_by_user_id, created_at)
+         select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'posted', $13, $14, $15, $16
+           from account a
+          where a.account_id = $1 and a.customer_id = $2 and a.currency = $4 and a.status <> 'closed'
+            and (not a.cash_only or $17)
+         returning payment_id",
+        p.account_id,
+        p.customer_id,
+        p.amount_minor,
+        p.currency,
+        p.tender,
+        p.channel,
+        p.check_number,
+        p.processor_token,
+        p.card_brand,
+        p.last_four,
+        p.memo,
+        p.drawer_id,
+        p.received_date,
+        p.taken_by,
+        p.taken_by_user_id,
+        now.micros(),
+        cash_only_allowed
+    )
+}
+
 impl PaymentFields<'_> {
     /// The row as [`find_payment`] reads it back, for the payment just inserted with these
     /// fields: the caller answers without a second read.

@@ -351,6 +351,37 @@ async fn a_taken_payment_answers_the_row_as_stored() -> TestResult {
     Ok(())
 }
 
+/// A payment checked against account facts read before its transaction is written only if the
+/// account still takes it: one made cash-only or closed in between is read again and refused.
+#[tokio::test]
+async fn an_account_read_before_the_write_is_checked_again_as_the_payment_is_written() -> TestResult {
+    let s = scratch::open().await?;
+    let actor = Actor::system("desk");
+    let mut tx = s.db.begin().await?;
+    let (account_id, _) = account(&mut tx, false).await;
+    let (facts, currency) = ops::live_account(&mut tx, account_id).await?;
+    let taken =
+        ops::take_payment_read_before(&mut tx, &actor, facts.clone(), currency, mailed_check(account_id, 700), t(0))
+            .await?;
+    assert_eq!(taken.balance_minor, -700);
+    db::execute!(&mut tx, "update account set cash_only = $1 where account_id = $2", true, account_id)?;
+    let refused =
+        ops::take_payment_read_before(&mut tx, &actor, facts.clone(), currency, mailed_check(account_id, 1), t(1))
+            .await;
+    assert!(matches!(refused, Err(PaymentError::AccountIsCashOnly)), "{refused:?}");
+    let cash = NewPayment { tender: Tender::MoneyOrder, ..mailed_check(account_id, 300) };
+    let money_order = ops::take_payment_read_before(&mut tx, &actor, facts.clone(), currency, cash, t(2)).await?;
+    assert_eq!(money_order.balance_minor, -1_000);
+    db::execute!(&mut tx, "update account set status = 'closed' where account_id = $1", account_id)?;
+    let cash = NewPayment { tender: Tender::MoneyOrder, ..mailed_check(account_id, 300) };
+    let closed = ops::take_payment_read_before(&mut tx, &actor, facts, currency, cash, t(3)).await;
+    assert!(matches!(closed, Err(PaymentError::AccountNotActive)), "{closed:?}");
+    let payments = db::scalar!(&mut tx, i64, "select count(*) from payment where account_id = $1", account_id)?;
+    assert_eq!(payments, 2, "nothing is written for a refused payment");
+    tx.commit().await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn drawers_open_once_close_with_the_count_and_are_signed_off_by_someone_else() -> TestResult {
     let s = scratch::open().await?;

@@ -3,11 +3,13 @@
 # whose bill run is killed with SIGKILL at random moments TRIALS times, then finished. The copy
 # must end with the reference's bill count and total, no duplicate bill, journal lines summing to
 # zero, and `caredesk verify` exiting 0.
-# Usage: bash bench/bill_run_crash.sh [path/to/caredesk]   (needs sqlite3)
+# Usage: bash bench/bill_run_crash.sh [path/to/release/caredesk]   (needs sqlite3; without a path the
+# release binary is built first, as for every script here)
 # Environment: CUSTOMERS (default 5000), TRIALS (default 20), BATCH (accounts per batch, default 50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin="${1:-${CARGO_TARGET_DIR:-target}/release/caredesk}"
+source bench/lib.sh
+bin="$(release_bin "${1:-}")"
 customers="${CUSTOMERS:-5000}"
 trials="${TRIALS:-20}"
 batch="${BATCH:-50}"
@@ -40,4 +42,6 @@ echo "expected (bills|total|distinct|journal sum|open items): $expected"
 echo "after $trials kills ($mid mid-run) and a restart:          $got"
 [ "$got" = "$expected" ] || { echo "MISMATCH"; exit 1; }
 "$bin" --data-dir "$work/crash" verify
-echo "crash test: ok"
+check=$(sqlite3 "$work/crash/caredesk.db" "pragma integrity_check")
+[ "$check" = "ok" ] || { echo "integrity check: $check"; exit 1; }
+echo "crash test: ok (integrity check ok)"

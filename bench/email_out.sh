@@ -7,6 +7,7 @@
 # another crate's sources between runs cannot start a rebuild in the middle of a measurement.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/caredesk-target}"
 export N="${N:-5000}" CONCURRENCY="${CONCURRENCY:-8}"
 runs="${RUNS:-3}"
@@ -28,4 +29,4 @@ for _ in $(seq "$runs"); do
   echo "$line"
   rates+=("$(echo "$line" | sed -n 's/.*emails_per_s=\([0-9]*\).*/\1/p')")
 done
-printf '%s\n' "${rates[@]}" | sort -n | awk '{a[NR]=$1} END {if (NR) print "median emails_per_s=" a[int((NR+1)/2)]}'
+echo "median emails_per_s=$(printf '%s\n' "${rates[@]}" | median)"

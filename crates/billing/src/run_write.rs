@@ -57,10 +57,9 @@ impl RunDates {
 /// What a batch wrote for one run: (bills, total in minor units).
 pub(crate) type RunTotals = (i64, i64);
 
-/// What a batch wrote: each run's totals (in the order of the runs), and the first and last id
-/// of the bills and of the system contacts it wrote (none when it billed nothing). The batch's
-/// audit records name these ranges, so every bill and contact a run writes is covered by a
-/// hash-chained record.
+/// What a batch wrote: each run's totals (in the order of the runs), and the id ranges its bills
+/// and its system contacts lie in (none when it billed nothing). The batch's audit records name
+/// these ranges, so every bill and contact a run writes is covered by a hash-chained record.
 pub(crate) struct Written {
     pub totals: Vec<RunTotals>,
     pub bill_ids: Option<(i64, i64)>,
@@ -161,7 +160,6 @@ impl BatchRows {
                 .fixed("created_at", Value::Int(now))
                 .fixed("created_by", Value::Static("system:billing")),
             contacts: Rows::new("contact", "customer_id, account_id, summary")
-                .suffix(" returning contact_id")
                 .fixed("channel", Value::Static("system"))
                 .fixed("direction", Value::Static("outbound"))
                 .fixed("reason_code", Value::Static("billing_question"))
@@ -229,15 +227,20 @@ impl BatchRows {
         self.contacts.push([Value::Int(rated.customer_id), Value::Int(rated.account_id), Value::Text(summary)]);
     }
 
-    /// Writes every table's rows; answers the lowest and highest id of the contacts written.
+    /// Writes every table's rows; answers the range of contact ids the contacts written lie in
+    /// (the ids after the highest before them, up to the highest after): the batch's contacts
+    /// and, on PostgreSQL, possibly another writer's interleaved with them. Two look-ups of the
+    /// highest key, not a returned id for each of thousands of contacts.
     async fn flush(&mut self, tx: &mut Tx) -> Result<Option<(i64, i64)>, BillingError> {
         let mut statements = Statements::new(tx.backend());
         for rows in [&mut self.bills, &mut self.lines, &mut self.reads] {
             statements.flush(tx, rows).await?;
         }
-        let contacts: Vec<(i64,)> = statements.flush_returning(tx, &mut self.contacts).await?;
+        let contacts = self.contacts.len();
+        let before = store::max_contact_id(tx).await?;
+        statements.flush(tx, &mut self.contacts).await?;
+        let after = store::max_contact_id(tx).await?;
         statements.flush(tx, &mut self.skips).await?;
-        let ids = contacts.iter().map(|(id,)| *id);
-        Ok(ids.clone().min().zip(ids.max()))
+        Ok((contacts > 0 && after > before).then_some((before + 1, after)))
     }
 }

@@ -112,9 +112,23 @@ enum Read {
     BeforeThisTransaction,
 }
 
+/// Whether the account, as `account` describes it, takes the payment.
+fn check_payable(account: &AccountFacts, currency: Currency, new: &NewPayment) -> Result<(), PaymentError> {
+    if account.account_id != new.account_id {
+        return Err(PaymentError::AccountUnknown);
+    }
+    if new.amount.currency != currency {
+        return Err(PaymentError::CurrencyMismatch);
+    }
+    if account.cash_only && !new.tender.allowed_when_cash_only() {
+        return Err(PaymentError::AccountIsCashOnly);
+    }
+    Ok(())
+}
+
 /// Checks the payment against the account, then writes, posts, settles, audits and logs it.
-/// `None` only when the account was read before this transaction and no longer takes the
-/// payment (nothing written).
+/// `None` only when the account was read before this transaction and, as read or as the writer
+/// sees it, does not take the payment (nothing written): the caller reads it again.
 async fn take_checked(
     tx: &mut Tx,
     actor: &Actor,
@@ -124,14 +138,12 @@ async fn take_checked(
     read: Read,
     now: Timestamp,
 ) -> Result<Option<TakenPayment>, PaymentError> {
-    if account.account_id != new.account_id {
-        return Err(PaymentError::AccountUnknown);
-    }
-    if new.amount.currency != currency {
-        return Err(PaymentError::CurrencyMismatch);
-    }
-    if account.cash_only && !new.tender.allowed_when_cash_only() {
-        return Err(PaymentError::AccountIsCashOnly);
+    if let Err(refusal) = check_payable(account, currency, new) {
+        // A refusal is only ever made on what the writer sees: facts read before may be stale.
+        return match read {
+            Read::InThisTransaction => Err(refusal),
+            Read::BeforeThisTransaction => Ok(None),
+        };
     }
     let drawer_id = match (new.channel, new.tender.is_paper(), actor.user_id()) {
         (PayChannel::Counter, true, Some(user_id)) => {

@@ -7,6 +7,7 @@ use crate::PaymentError;
 use crate::file;
 use crate::model::*;
 use crate::ops::{self, NewPayment};
+use crate::store;
 use db::scratch;
 use kernel::{Actor, Currency, Money, Timestamp};
 use web::Problem;
@@ -360,9 +361,10 @@ async fn an_account_read_before_the_write_is_checked_again_as_the_payment_is_wri
     let mut tx = s.db.begin().await?;
     let (account_id, _) = account(&mut tx, false).await;
     let (facts, currency) = ops::live_account(&mut tx, account_id).await?;
+    // Facts that were stale the other way (cash-only since lifted) refuse nothing by themselves.
+    let stale = store::AccountFacts { cash_only: true, ..facts.clone() };
     let taken =
-        ops::take_payment_read_before(&mut tx, &actor, facts.clone(), currency, mailed_check(account_id, 700), t(0))
-            .await?;
+        ops::take_payment_read_before(&mut tx, &actor, stale, currency, mailed_check(account_id, 700), t(0)).await?;
     assert_eq!(taken.balance_minor, -700);
     db::execute!(&mut tx, "update account set cash_only = $1 where account_id = $2", true, account_id)?;
     let refused =

@@ -3,7 +3,7 @@
 
 use crate::PaymentError;
 use crate::model::{DrawerStatus, PayChannel, Tender, TenderDetail, TenderInput, parse_amount, parse_short};
-use crate::ops::{self, NewPayment, TakenPayment};
+use crate::ops::{self, NewPayment, Read, TakenPayment};
 use crate::store::{DrawerRow, PaymentRow};
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
@@ -138,9 +138,9 @@ async fn take_payment(
         return Err(PaymentError::IdInvalid { field: "account_id" }.into());
     }
     // The account is read on a reader, off the single writer's path; the write checks it again
-    // in the statement that inserts the payment (`ops::take_payment_read_before`). An account
-    // the reader cannot take a payment for is read again on the writer, after the
-    // Idempotency-Key, so a retry is still answered as before.
+    // in the statement that inserts the payment (`Read::BeforeThisTransaction`). An account the
+    // reader cannot find open is read again on the writer, after the Idempotency-Key, so a
+    // retry is still answered as before.
     let read_before = {
         let mut tx = state.db.read().await?;
         let found = ops::live_account(&mut tx, body.account_id).await.ok();
@@ -159,12 +159,22 @@ async fn take_payment(
                 let taken = match read_before {
                     Some((account, currency)) => {
                         let new = body.parse(currency)?;
-                        ops::take_payment_read_before(tx, &user.actor(), account, currency, new, now).await?
+                        ops::take_payment_for(
+                            tx,
+                            &user.actor(),
+                            account,
+                            currency,
+                            new,
+                            Read::BeforeThisTransaction,
+                            now,
+                        )
+                        .await?
                     }
                     None => {
                         let (account, currency) = ops::live_account(tx, body.account_id).await?;
                         let new = body.parse(currency)?;
-                        ops::take_payment_for(tx, &user.actor(), account, currency, new, now).await?
+                        ops::take_payment_for(tx, &user.actor(), account, currency, new, Read::InThisTransaction, now)
+                            .await?
                     }
                 };
                 idempotency::finish(tx, &user, &reservation, StatusCode::CREATED, &taken).await

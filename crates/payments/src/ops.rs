@@ -68,46 +68,34 @@ pub async fn take_payment(
     now: Timestamp,
 ) -> Result<TakenPayment, PaymentError> {
     let (account, currency) = live_account(tx, new.account_id).await?;
-    take_payment_for(tx, actor, account, currency, new, now).await
+    take_payment_for(tx, actor, account, currency, new, Read::InThisTransaction, now).await
 }
 
-/// [`take_payment`] for an account the caller has just read with [`live_account`] (the API
-/// reads it to learn the currency the amount is in), so it is not read twice.
+/// [`take_payment`] for an account the caller has already read with [`live_account`], in this
+/// transaction or (the API, off the single writer's path) on a reader before it, so it is not
+/// read twice. Read before, the payment is written only if the account still takes it as the
+/// writer sees it (checked in the statement that inserts it); if not, the account is read again
+/// here and the payment taken or refused on what that read finds.
 pub(crate) async fn take_payment_for(
     tx: &mut Tx,
     actor: &Actor,
     account: AccountFacts,
     currency: Currency,
     new: NewPayment,
+    read: Read,
     now: Timestamp,
 ) -> Result<TakenPayment, PaymentError> {
-    take_checked(tx, actor, &account, currency, &new, Read::InThisTransaction, now)
-        .await?
-        .ok_or(PaymentError::AccountUnknown)
-}
-
-/// [`take_payment`] for an account read before this (write) transaction began, on a reader: the
-/// payment is written only if the account still takes it as the writer sees it (one statement,
-/// no second read on the writer); if not, the account is read again here and the payment taken
-/// or refused on what that read finds.
-pub(crate) async fn take_payment_read_before(
-    tx: &mut Tx,
-    actor: &Actor,
-    account: AccountFacts,
-    currency: Currency,
-    new: NewPayment,
-    now: Timestamp,
-) -> Result<TakenPayment, PaymentError> {
-    if let Some(taken) = take_checked(tx, actor, &account, currency, &new, Read::BeforeThisTransaction, now).await? {
+    if let Some(taken) = take_checked(tx, actor, &account, currency, &new, read, now).await? {
         return Ok(taken);
     }
     let (account, currency) = live_account(tx, new.account_id).await?;
-    take_payment_for(tx, actor, account, currency, new, now).await
+    let again = take_checked(tx, actor, &account, currency, &new, Read::InThisTransaction, now).await?;
+    again.ok_or(PaymentError::AccountUnknown)
 }
 
 /// Where the account facts a payment is checked against were read.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Read {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
     InThisTransaction,
     BeforeThisTransaction,
 }
@@ -171,15 +159,12 @@ async fn take_checked(
         taken_by: &taken_by,
         taken_by_user_id: actor.user_id().map(|u| u.get()),
     };
-    let payment_id = match read {
-        Read::InThisTransaction => store::insert_payment(tx, &fields, now).await?,
-        Read::BeforeThisTransaction => {
-            let allowed = new.tender.allowed_when_cash_only();
-            match store::insert_payment_if_payable(tx, &fields, allowed, now).await? {
-                Some(id) => id,
-                None => return Ok(None),
-            }
-        }
+    let recheck = read == Read::BeforeThisTransaction;
+    let allowed = new.tender.allowed_when_cash_only();
+    let payment_id = match store::insert_payment(tx, &fields, recheck, allowed, now).await? {
+        Some(id) => id,
+        None if recheck => return Ok(None),
+        None => return Err(PaymentError::AccountUnknown),
     };
     let number = payment_number(payment_id);
     let draft = EntryDraft::new(BusinessDate::of(now), "payment", number.clone())

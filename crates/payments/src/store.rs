@@ -101,42 +101,16 @@ pub struct PaymentFields<'a> {
     pub taken_by_user_id: Option<i64>,
 }
 
-pub async fn insert_payment(tx: &mut Tx, p: &PaymentFields<'_>, now: Timestamp) -> Result<i64> {
-    db::scalar!(
-        tx,
-        i64,
-        "insert into payment (account_id, customer_id, amount_minor, currency, tender, channel, check_number,
-             processor_token, card_brand, last_four, memo, drawer_id, status, received_date, taken_by,
-             taken_by_user_id, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'posted', $13, $14, $15, $16)
-         returning payment_id",
-        p.account_id,
-        p.customer_id,
-        p.amount_minor,
-        p.currency,
-        p.tender,
-        p.channel,
-        p.check_number,
-        p.processor_token,
-        p.card_brand,
-        p.last_four,
-        p.memo,
-        p.drawer_id,
-        p.received_date,
-        p.taken_by,
-        p.taken_by_user_id,
-        now.micros()
-    )
-}
-
-/// [`insert_payment`] only if the account, as the writer sees it, still takes the payment: not
-/// closed, in the payment's currency, and not cash-only unless `cash_only_allowed` (the tender
-/// is one a cash-only account may use). `None` when it does not: nothing is written,
-/// and the caller reads the account again to say why. One statement, so a payment whose account
-/// was read off the writer costs the writer no extra read.
-pub async fn insert_payment_if_payable(
+/// Inserts the payment; answers its id. With `recheck` (the account was read before this
+/// transaction) only if the account still takes it as this transaction sees it: not closed, in
+/// the payment's currency, of the same customer, and not cash-only unless `cash_only_allowed`
+/// (the tender is one a cash-only account may use). `None` when it does not, or when there is no
+/// such account: nothing is written. One statement, so a payment whose account was read off the
+/// writer costs the writer no second read.
+pub async fn insert_payment(
     tx: &mut Tx,
     p: &PaymentFields<'_>,
+    recheck: bool,
     cash_only_allowed: bool,
     now: Timestamp,
 ) -> Result<Option<i64>> {
@@ -148,8 +122,9 @@ pub async fn insert_payment_if_payable(
              taken_by_user_id, created_at)
          select $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'posted', $13, $14, $15, $16
            from account a
-          where a.account_id = $1 and a.customer_id = $2 and a.currency = $4 and a.status <> 'closed'
-            and (not a.cash_only or $17)
+          where a.account_id = $1
+            and (not $17 or (a.customer_id = $2 and a.currency = $4 and a.status <> 'closed'
+                             and (not a.cash_only or $18)))
          returning payment_id",
         p.account_id,
         p.customer_id,
@@ -167,6 +142,7 @@ pub async fn insert_payment_if_payable(
         p.taken_by,
         p.taken_by_user_id,
         now.micros(),
+        recheck,
         cash_only_allowed
     )
 }

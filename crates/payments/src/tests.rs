@@ -6,7 +6,7 @@
 use crate::PaymentError;
 use crate::file;
 use crate::model::*;
-use crate::ops::{self, NewPayment};
+use crate::ops::{self, NewPayment, Read};
 use crate::store;
 use db::scratch;
 use kernel::{Actor, Currency, Money, Timestamp};
@@ -363,20 +363,37 @@ async fn an_account_read_before_the_write_is_checked_again_as_the_payment_is_wri
     let (facts, currency) = ops::live_account(&mut tx, account_id).await?;
     // Facts that were stale the other way (cash-only since lifted) refuse nothing by themselves.
     let stale = store::AccountFacts { cash_only: true, ..facts.clone() };
-    let taken =
-        ops::take_payment_read_before(&mut tx, &actor, stale, currency, mailed_check(account_id, 700), t(0)).await?;
+    let taken = ops::take_payment_for(
+        &mut tx,
+        &actor,
+        stale,
+        currency,
+        mailed_check(account_id, 700),
+        Read::BeforeThisTransaction,
+        t(0),
+    )
+    .await?;
     assert_eq!(taken.balance_minor, -700);
     db::execute!(&mut tx, "update account set cash_only = $1 where account_id = $2", true, account_id)?;
-    let refused =
-        ops::take_payment_read_before(&mut tx, &actor, facts.clone(), currency, mailed_check(account_id, 1), t(1))
-            .await;
+    let refused = ops::take_payment_for(
+        &mut tx,
+        &actor,
+        facts.clone(),
+        currency,
+        mailed_check(account_id, 1),
+        Read::BeforeThisTransaction,
+        t(1),
+    )
+    .await;
     assert!(matches!(refused, Err(PaymentError::AccountIsCashOnly)), "{refused:?}");
     let cash = NewPayment { tender: Tender::MoneyOrder, ..mailed_check(account_id, 300) };
-    let money_order = ops::take_payment_read_before(&mut tx, &actor, facts.clone(), currency, cash, t(2)).await?;
+    let money_order =
+        ops::take_payment_for(&mut tx, &actor, facts.clone(), currency, cash, Read::BeforeThisTransaction, t(2))
+            .await?;
     assert_eq!(money_order.balance_minor, -1_000);
     db::execute!(&mut tx, "update account set status = 'closed' where account_id = $1", account_id)?;
     let cash = NewPayment { tender: Tender::MoneyOrder, ..mailed_check(account_id, 300) };
-    let closed = ops::take_payment_read_before(&mut tx, &actor, facts, currency, cash, t(3)).await;
+    let closed = ops::take_payment_for(&mut tx, &actor, facts, currency, cash, Read::BeforeThisTransaction, t(3)).await;
     assert!(matches!(closed, Err(PaymentError::AccountNotActive)), "{closed:?}");
     let payments = db::scalar!(&mut tx, i64, "select count(*) from payment where account_id = $1", account_id)?;
     assert_eq!(payments, 2, "nothing is written for a refused payment");

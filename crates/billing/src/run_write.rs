@@ -236,11 +236,10 @@ impl BatchRows {
         for rows in [&mut self.bills, &mut self.lines, &mut self.reads] {
             statements.flush(tx, rows).await?;
         }
-        let contacts = self.contacts.len();
         let before = store::max_contact_id(tx).await?;
         statements.flush(tx, &mut self.contacts).await?;
         let after = store::max_contact_id(tx).await?;
         statements.flush(tx, &mut self.skips).await?;
-        Ok((contacts > 0 && after > before).then_some((before + 1, after)))
+        Ok((after > before).then_some((before + 1, after)))
     }
 }

@@ -411,12 +411,12 @@ pub async fn credit_accounts(tx: &mut Tx, first: i64, last: i64) -> Result<Vec<(
     )
 }
 
-/// Ids for `count` new bills (see `ledger::batch` for why this is safe on each backend).
 /// The highest contact id so far (0 when there is none).
 pub async fn max_contact_id(tx: &mut Tx) -> Result<i64> {
     Ok(db::scalar!(&mut *tx, Option<i64>, "select max(contact_id) from contact")?.unwrap_or(0))
 }
 
+/// Ids for `count` new bills (see `ledger::batch` for why this is safe on each backend).
 pub async fn allocate_bill_ids(tx: &mut Tx, count: i64) -> Result<Vec<i64>> {
     Ok(match tx.backend() {
         db::Backend::Sqlite => {

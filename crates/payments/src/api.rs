@@ -156,27 +156,15 @@ async fn take_payment(
                     Reservation::Replay(replayed) => return Ok(replayed.into_response()),
                     fresh_or_none => fresh_or_none,
                 };
-                let taken = match read_before {
-                    Some((account, currency)) => {
-                        let new = body.parse(currency)?;
-                        ops::take_payment_for(
-                            tx,
-                            &user.actor(),
-                            account,
-                            currency,
-                            new,
-                            Read::BeforeThisTransaction,
-                            now,
-                        )
-                        .await?
-                    }
+                let (account, currency, read) = match read_before {
+                    Some((account, currency)) => (account, currency, Read::BeforeThisTransaction),
                     None => {
                         let (account, currency) = ops::live_account(tx, body.account_id).await?;
-                        let new = body.parse(currency)?;
-                        ops::take_payment_for(tx, &user.actor(), account, currency, new, Read::InThisTransaction, now)
-                            .await?
+                        (account, currency, Read::InThisTransaction)
                     }
                 };
+                let new = body.parse(currency)?;
+                let taken = ops::take_payment_for(tx, &user.actor(), account, currency, new, read, now).await?;
                 idempotency::finish(tx, &user, &reservation, StatusCode::CREATED, &taken).await
             })
         })

@@ -87,7 +87,10 @@ pub async fn bill_runs(
     Ok(rows)
 }
 
-/// Every batch until no account is left.
+/// Every batch until no account is left. While one batch is written, the next is read and
+/// rated on a reader, in a task of its own (so the writer's thread, the reader's and the rating
+/// work at the same time); the writer takes that batch only if the runs' cursors are still the
+/// ones it was read after, and reads it again itself otherwise, or if writing it fails.
 async fn run_batches(
     db: &Db,
     actor: &Actor,
@@ -96,10 +99,42 @@ async fn run_batches(
     clock: &dyn Clock,
     progress: &(dyn Fn(&RunRow) + Sync),
 ) -> Result<(), BillingError> {
-    while let Some(rows) = run_batch(db, actor, open, versions, clock.now()).await? {
+    let cursors: Vec<i64> = open.iter().map(|(run, _)| run.last_account_id).collect();
+    let mut ahead = read_ahead(db, open, &cursors, versions).await?;
+    loop {
+        let reading = ahead.as_ref().map(|batch| {
+            let (db, runs, versions, cursors) = (db.clone(), open.to_vec(), versions.to_vec(), batch.cursors_after());
+            tokio::spawn(async move { read_ahead(&db, &runs, &cursors, &versions).await })
+        });
+        let read_on_a_reader = ahead.is_some();
+        let written = match run_batch(db, actor, open, versions, ahead, clock.now()).await {
+            Err(_) if read_on_a_reader => run_batch(db, actor, open, versions, None, clock.now()).await,
+            written => written,
+        };
+        let next = match reading {
+            Some(task) => task.await.map_err(|e| db::Error::Malformed(format!("reading a batch ahead: {e}")))?,
+            None => Ok(None),
+        };
+        let Some(rows) = written? else {
+            return Ok(());
+        };
         rows.iter().for_each(progress);
+        ahead = next?;
     }
-    Ok(())
+}
+
+/// The batch after `cursors`, read and rated on a reader's snapshot.
+pub(crate) async fn read_ahead(
+    db: &Db,
+    runs: &[(RunRow, Period)],
+    cursors: &[i64],
+    versions: &[RateVersion],
+) -> Result<Option<Batch>, BillingError> {
+    let mut tx = db.read().await?;
+    let (_, batch_size) = store::settings(&mut tx).await?;
+    let batch = read_batch_after(&mut tx, runs, cursors, versions, batch_size).await?;
+    tx.rollback().await?;
+    Ok(batch)
 }
 
 async fn set_checkpoint_pages(db: &Db, pages: i64) -> Result<(), BillingError> {
@@ -176,12 +211,32 @@ pub async fn load_versions(db: &Db) -> Result<Vec<RateVersion>, BillingError> {
     rows.iter().map(crate::ops::version_of_row).collect()
 }
 
-/// One batch of every run in one transaction; `None` when no account is left.
-async fn run_batch(
+/// A batch read and rated, not written yet: the accounts after the runs' `cursors` as they were
+/// read, each run's (accounts, skipped) counts, and the bills and skips they make.
+pub(crate) struct Batch {
+    cursors: Vec<i64>,
+    pub(crate) range: (i64, i64),
+    counts: Vec<(i64, i64)>,
+    bills: Vec<Rated>,
+    skips: Vec<Skip>,
+}
+
+impl Batch {
+    /// The runs' cursors once this batch is written: each moves on to the batch's last account.
+    fn cursors_after(&self) -> Vec<i64> {
+        self.cursors.iter().map(|cursor| (*cursor).max(self.range.1)).collect()
+    }
+}
+
+/// One batch of every run in one transaction; `None` when no account is left. `ahead` is a
+/// batch read on a reader: written as it is if the runs' cursors are still the ones it was read
+/// after, else the batch is read here, on the writer.
+pub(crate) async fn run_batch(
     db: &Db,
     actor: &Actor,
     runs: &[(RunRow, Period)],
     versions: &[RateVersion],
+    ahead: Option<Batch>,
     now: Timestamp,
 ) -> Result<Option<Vec<RunRow>>, BillingError> {
     let mut tx = db.begin().await?;
@@ -189,19 +244,56 @@ async fn run_batch(
     let ids: Vec<i64> = runs.iter().map(|(run, _)| run.bill_run_id).collect();
     let locked = store::lock_runs(&mut tx, &ids, now).await?;
     let mut cursors = Vec::with_capacity(runs.len());
-    let mut run_of_cycle = HashMap::new();
-    for (index, (run, period)) in runs.iter().enumerate() {
+    for (run, _) in runs {
         let row = locked.iter().find(|r| r.bill_run_id == run.bill_run_id).ok_or(BillingError::RunNotFound)?;
         cursors.push(row.last_account_id);
-        run_of_cycle.insert(i64::from(period.cycle), index);
     }
     let (due_days, batch_size) = store::settings(&mut tx).await?;
+    let batch = match ahead {
+        Some(batch) if batch.cursors == cursors => Some(batch),
+        _ => read_batch_after(&mut tx, runs, &cursors, versions, batch_size).await?,
+    };
+    let Some(batch) = batch else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let dates: Vec<RunDates> =
+        runs.iter().map(|(run, period)| RunDates::new(run.bill_run_id, *period, due_days)).collect();
+    let (first, last) = batch.range;
+    let written = write_batch(&mut tx, actor, &dates, batch.bills, batch.skips, batch.range, now).await?;
+    let mut rows = Vec::with_capacity(runs.len());
+    for (index, (run, period)) in runs.iter().enumerate() {
+        let (accounts, skipped) = batch.counts.get(index).copied().unwrap_or_default();
+        let (bills, total_minor) = written.totals.get(index).copied().unwrap_or_default();
+        let cursor = batch.cursors.get(index).copied().unwrap_or(0).max(last);
+        let progress = BatchProgress { last_account_id: cursor, accounts, bills, skipped, total_minor };
+        store::advance_run(&mut tx, run.bill_run_id, &progress, now).await?;
+        if accounts > 0 {
+            let batch =
+                BatchRecord { period: *period, progress: &progress, accounts: (first, last), written: &written };
+            record_batch(&mut tx, actor, run.bill_run_id, &batch, now).await?;
+        }
+        rows.push(store::get_run(&mut tx, run.bill_run_id).await?.ok_or(BillingError::RunNotFound)?);
+    }
+    tx.commit().await?;
+    Ok(Some(rows))
+}
+
+/// Reads the next accounts after `cursors` (each run's) and rates them; `None` when none is left.
+async fn read_batch_after(
+    tx: &mut Tx,
+    runs: &[(RunRow, Period)],
+    cursors: &[i64],
+    versions: &[RateVersion],
+    batch_size: i64,
+) -> Result<Option<Batch>, BillingError> {
+    let run_of_cycle: HashMap<i64, usize> =
+        runs.iter().enumerate().map(|(index, (_, period))| (i64::from(period.cycle), index)).collect();
     let mut cycles: Vec<i64> = run_of_cycle.keys().copied().collect();
     cycles.sort_unstable();
     let after = cursors.iter().copied().min().unwrap_or(0);
-    let candidates = store::cycles_accounts_after(&mut tx, &cycles, after, batch_size.clamp(1, 20_000)).await?;
+    let candidates = store::cycles_accounts_after(tx, &cycles, after, batch_size.clamp(1, 20_000)).await?;
     let (Some(first), Some(last)) = (candidates.first().map(|a| a.0), candidates.last().map(|a| a.0)) else {
-        tx.rollback().await?;
         return Ok(None);
     };
     // A run that went further on its own (billed alone earlier) skips what it has done.
@@ -213,10 +305,8 @@ async fn run_batch(
         })
         .collect();
     let periods: Vec<Period> = runs.iter().map(|(_, period)| *period).collect();
-    let input = read_batch(&mut tx, &cycles, &periods, &accounts, (first, last)).await?;
-    let billed = billed_accounts(&mut tx, &periods, &accounts, (first, last)).await?;
-    let dates: Vec<RunDates> =
-        runs.iter().map(|(run, period)| RunDates::new(run.bill_run_id, *period, due_days)).collect();
+    let input = read_batch(tx, &cycles, &periods, &accounts, (first, last)).await?;
+    let billed = billed_accounts(tx, &periods, &accounts, (first, last)).await?;
     let (bills, skips) = rate_batch(&accounts, &billed, &input, versions, &periods);
     let mut counts = vec![(0_i64, 0_i64); runs.len()];
     for account in &accounts {
@@ -229,23 +319,7 @@ async fn run_batch(
             slot.1 += 1;
         }
     }
-    let written = write_batch(&mut tx, actor, &dates, bills, skips, (first, last), now).await?;
-    let mut rows = Vec::with_capacity(runs.len());
-    for (index, (run, period)) in runs.iter().enumerate() {
-        let (accounts, skipped) = counts.get(index).copied().unwrap_or_default();
-        let (bills, total_minor) = written.totals.get(index).copied().unwrap_or_default();
-        let cursor = cursors.get(index).copied().unwrap_or(0).max(last);
-        let progress = BatchProgress { last_account_id: cursor, accounts, bills, skipped, total_minor };
-        store::advance_run(&mut tx, run.bill_run_id, &progress, now).await?;
-        if accounts > 0 {
-            let batch =
-                BatchRecord { period: *period, progress: &progress, accounts: (first, last), written: &written };
-            record_batch(&mut tx, actor, run.bill_run_id, &batch, now).await?;
-        }
-        rows.push(store::get_run(&mut tx, run.bill_run_id).await?.ok_or(BillingError::RunNotFound)?);
-    }
-    tx.commit().await?;
-    Ok(Some(rows))
+    Ok(Some(Batch { cursors: cursors.to_vec(), range: (first, last), counts, bills, skips }))
 }
 
 /// One account of a batch and the run (index into the batch's runs) that bills it.

@@ -148,6 +148,20 @@ macro_rules! bind_values {
     }};
 }
 
+/// Runs statements in order, binding the next one's values while the one before runs.
+macro_rules! run_overlapped {
+    ($statements:expr, $conn:expr) => {{
+        let mut bound = $statements
+            .map(|(text, values)| bind_values!(crate::sqlx::query(crate::sqlx::AssertSqlSafe(text)), values));
+        let mut next = bound.next();
+        while let Some(query) = next {
+            let (done, following) = tokio::join!(query.execute($conn), async { bound.next() });
+            done?;
+            next = following;
+        }
+    }};
+}
+
 /// Runs one statement built at run time with its values; answers the rows it changed.
 pub async fn execute(tx: &mut Tx, sql: String, values: Vec<Value>) -> Result<u64, crate::Error> {
     let sql = crate::sqlx::AssertSqlSafe(sql);
@@ -204,10 +218,14 @@ impl Statements {
         }
     }
 
-    /// Writes every pending row of `rows`.
+    /// Writes every pending row of `rows`. Each statement's values are bound while the one
+    /// before runs: on SQLite the statements run on the connection's own thread, so binding
+    /// and writing go on at the same time.
     pub async fn flush(&mut self, tx: &mut Tx, rows: &mut Rows) -> Result<(), crate::Error> {
-        for (text, values) in self.take(rows) {
-            execute(tx, text, values).await?;
+        let statements = self.take(rows).into_iter();
+        match tx {
+            Tx::Sqlite(t) => run_overlapped!(statements, &mut **t),
+            Tx::Pg(t) => run_overlapped!(statements, &mut **t),
         }
         Ok(())
     }

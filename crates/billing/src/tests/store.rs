@@ -284,3 +284,58 @@ async fn cycles_billed_together_end_as_if_billed_one_after_the_other() {
     assert_eq!(results[0][0], 9);
     assert_eq!(results[0][2], 0);
 }
+
+#[tokio::test]
+async fn a_batch_read_ahead_is_written_only_while_the_cursors_and_the_billed_accounts_are_as_read() {
+    let scratch = db::scratch::open().await.unwrap();
+    let db = &scratch.db;
+    seed(db, 9).await;
+    let actor = Actor::system("billing");
+    let now = Timestamp(NOW);
+    let period = Period::parse(1, "2026-11").unwrap();
+    let versions = run::load_versions(db).await.unwrap();
+    let runs = vec![(run::start_run(db, &actor, period, now).await.unwrap(), period)];
+    let cursor = |db: &Db| {
+        let db = db.clone();
+        async move {
+            let mut tx = db.read().await.unwrap();
+            let cursor = scalar(&mut tx, "select last_account_id from bill_run where bill_cycle = 1").await;
+            tx.rollback().await.unwrap();
+            cursor
+        }
+    };
+
+    // Read ahead after cursor 0 (accounts 1-3); the writer bills 1-3 first on its own read, so the
+    // read-ahead batch no longer fits the cursor and the writer reads 4-6 itself instead.
+    let stale = run::read_ahead(db, &runs, &[0], &versions).await.unwrap().unwrap();
+    assert_eq!(stale.range, (1, 3));
+    let ahead = run::read_ahead(db, &runs, &[0], &versions).await.unwrap();
+    assert!(run::run_batch(db, &actor, &runs, &versions, ahead, now).await.unwrap().is_some());
+    assert_eq!(cursor(db).await, 3);
+    assert!(run::run_batch(db, &actor, &runs, &versions, Some(stale), now).await.unwrap().is_some());
+    assert_eq!(cursor(db).await, 6);
+    assert_eq!(billed_figures(db).await[0], 6);
+
+    // Read ahead after cursor 6 (accounts 7-9); account 8 is then billed under another cycle's
+    // run. Writing the read-ahead batch fails and leaves nothing; read again by the writer, the
+    // batch bills 7 and 9 only.
+    let ahead = run::read_ahead(db, &runs, &[6], &versions).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    db::execute!(&mut tx, "update account set bill_cycle = 2 where account_id = 8").unwrap();
+    tx.commit().await.unwrap();
+    let clock = FixedClock::at(now);
+    let other = run::bill_run(db, &actor, Period::parse(2, "2026-11").unwrap(), &clock, &|_| {}).await.unwrap();
+    assert_eq!(other.bills_written, 1);
+    let mut tx = db.begin().await.unwrap();
+    db::execute!(&mut tx, "update account set bill_cycle = 1 where account_id = 8").unwrap();
+    tx.commit().await.unwrap();
+    let before = billed_figures(db).await;
+    assert!(run::run_batch(db, &actor, &runs, &versions, ahead, now).await.is_err());
+    assert_eq!(billed_figures(db).await, before);
+    assert_eq!(cursor(db).await, 6);
+    assert!(run::run_batch(db, &actor, &runs, &versions, None, now).await.unwrap().is_some());
+    assert_eq!(cursor(db).await, 9);
+    let figures = billed_figures(db).await;
+    assert_eq!((figures[0], figures[2], figures[4]), (9, 0, 9));
+    assert!(run::run_batch(db, &actor, &runs, &versions, None, now).await.unwrap().is_none());
+}

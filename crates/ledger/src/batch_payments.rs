@@ -35,8 +35,9 @@ pub struct BatchPosted {
     pub settled_accounts: usize,
 }
 
-/// Postings written per round of statements; bounds the memory of the bound values.
-const CHUNK: usize = 50_000;
+/// Postings written per round of statements: bounds the memory of the bound values, and the
+/// next round is built while one is written.
+const CHUNK: usize = 10_000;
 /// Accounts whose open items one query reads.
 const ACCOUNTS_PER_READ: usize = 1_000;
 
@@ -148,8 +149,69 @@ impl Legs {
     }
 }
 
-/// Writes the entries and their lines. Each entry's lines are summed from the very values
-/// bound, before the statement that writes them runs.
+/// One round's rows: the entries, and the legs of each currency.
+struct Round {
+    entries: Rows,
+    legs: BTreeMap<&'static str, Legs>,
+}
+
+impl Round {
+    fn new(actor: &Actor, memo: &str, now: Timestamp) -> Round {
+        let entries = Rows::new("journal_entry", "entry_id, entry_date, source_ref")
+            .fixed("source_kind", Value::Static("payment"))
+            .fixed("memo", Value::Text(memo.to_string()))
+            .fixed("posted_by", Value::Text(actor.name()))
+            .fixed("posted_at", Value::Int(now.micros()));
+        Round { entries, legs: BTreeMap::new() }
+    }
+
+    /// Adds one chunk of postings. Each entry's lines are summed from the very values bound.
+    fn push(
+        &mut self,
+        postings: &[PaymentPosting],
+        entry_ids: &[i64],
+        ids: Ids,
+        dates: &mut Option<(crate::BusinessDate, std::sync::Arc<str>)>,
+    ) -> Result<(), LedgerError> {
+        for (posting, entry_id) in postings.iter().zip(entry_ids) {
+            let currency = posting.amount.currency.code();
+            let debit = posting.amount.amount_minor;
+            let credit = debit.checked_neg().ok_or(LedgerError::AmountOverflow)?;
+            if debit.checked_add(credit) != Some(0) || debit == 0 {
+                return Err(LedgerError::EntryUnbalanced);
+            }
+            let date = match &*dates {
+                Some((date, text)) if *date == posting.entry_date => text.clone(),
+                _ => {
+                    let text: std::sync::Arc<str> = posting.entry_date.to_string().into();
+                    *dates = Some((posting.entry_date, text.clone()));
+                    text
+                }
+            };
+            self.entries.push([Value::Int(*entry_id), Value::Shared(date), Value::Text(posting.source_ref.clone())]);
+            let leg = self.legs.entry(currency).or_insert_with(|| Legs::new(ids, currency));
+            leg.debits.push([Value::Int(*entry_id), Value::Int(debit)]);
+            leg.credits.push([Value::Int(*entry_id), Value::Int(posting.account_id), Value::Int(credit)]);
+        }
+        Ok(())
+    }
+
+    /// Writes the round: entries first, then each currency's debit and credit legs.
+    async fn write(&mut self, statements: &mut Statements, tx: &mut Tx) -> Result<(), LedgerError> {
+        statements.flush(tx, &mut self.entries).await.map_err(LedgerError::from_insert)?;
+        for leg in self.legs.values_mut() {
+            statements.flush(tx, &mut leg.debits).await?;
+            statements.flush(tx, &mut leg.credits).await.map_err(|e| match e.is_foreign_key_violation() {
+                true => LedgerError::AccountUnknown { field: "account_id" },
+                false => LedgerError::Db(e),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes the entries and their lines, a round at a time; each round's rows are built while
+/// the round before is written.
 async fn write_entries(
     tx: &mut Tx,
     actor: &Actor,
@@ -160,42 +222,24 @@ async fn write_entries(
     now: Timestamp,
 ) -> Result<(), LedgerError> {
     let mut statements = Statements::new(tx.backend());
-    let mut entries = Rows::new("journal_entry", "entry_id, entry_date, source_ref")
-        .fixed("source_kind", Value::Static("payment"))
-        .fixed("memo", Value::Text(memo.to_string()))
-        .fixed("posted_by", Value::Text(actor.name()))
-        .fixed("posted_at", Value::Int(now.micros()));
-    let mut legs: BTreeMap<&'static str, Legs> = BTreeMap::new();
-    let mut date_text: Option<(crate::BusinessDate, std::sync::Arc<str>)> = None;
-    for (chunk, chunk_ids) in postings.chunks(CHUNK).zip(entry_ids.chunks(CHUNK)) {
-        for (posting, entry_id) in chunk.iter().zip(chunk_ids) {
-            let currency = posting.amount.currency.code();
-            let debit = posting.amount.amount_minor;
-            let credit = debit.checked_neg().ok_or(LedgerError::AmountOverflow)?;
-            if debit.checked_add(credit) != Some(0) || debit == 0 {
-                return Err(LedgerError::EntryUnbalanced);
+    let mut chunks = postings.chunks(CHUNK).zip(entry_ids.chunks(CHUNK));
+    let mut dates = None;
+    let mut round = Round::new(actor, memo, now);
+    if let Some((chunk, chunk_ids)) = chunks.next() {
+        round.push(chunk, chunk_ids, ids, &mut dates)?;
+    }
+    while !round.entries.is_empty() {
+        let mut next = Round::new(actor, memo, now);
+        let build = async {
+            match chunks.next() {
+                Some((chunk, chunk_ids)) => next.push(chunk, chunk_ids, ids, &mut dates),
+                None => Ok(()),
             }
-            let date = match &date_text {
-                Some((date, text)) if *date == posting.entry_date => text.clone(),
-                _ => {
-                    let text: std::sync::Arc<str> = posting.entry_date.to_string().into();
-                    date_text = Some((posting.entry_date, text.clone()));
-                    text
-                }
-            };
-            entries.push([Value::Int(*entry_id), Value::Shared(date), Value::Text(posting.source_ref.clone())]);
-            let leg = legs.entry(currency).or_insert_with(|| Legs::new(ids, currency));
-            leg.debits.push([Value::Int(*entry_id), Value::Int(debit)]);
-            leg.credits.push([Value::Int(*entry_id), Value::Int(posting.account_id), Value::Int(credit)]);
-        }
-        statements.flush(tx, &mut entries).await.map_err(LedgerError::from_insert)?;
-        for leg in legs.values_mut() {
-            statements.flush(tx, &mut leg.debits).await?;
-            statements.flush(tx, &mut leg.credits).await.map_err(|e| match e.is_foreign_key_violation() {
-                true => LedgerError::AccountUnknown { field: "account_id" },
-                false => LedgerError::Db(e),
-            })?;
-        }
+        };
+        let (written, built) = tokio::join!(round.write(&mut statements, tx), build);
+        written?;
+        built?;
+        round = next;
     }
     Ok(())
 }

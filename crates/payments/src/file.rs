@@ -60,8 +60,13 @@ impl Parsed {
 /// the import; references must be unique within the file.
 pub fn parse(text: &str, currency: Currency) -> Parsed {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut parsed = Parsed::default();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    // Sized for every line at once: a million lines grown by doubling would copy them over and
+    // over into fresh memory.
+    let expected = text.bytes().filter(|b| *b == b'\n').count().saturating_add(1).min(MAX_LINES + 1);
+    let mut parsed = Parsed { lines: Vec::with_capacity(expected), ..Parsed::default() };
+    let mut seen: HashMap<&str, usize> = HashMap::with_capacity(expected);
+    // A file's lines mostly share one date: the last one parsed is kept.
+    let mut last_date: Option<(&str, BusinessDate)> = None;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
         let raw = raw.trim_end_matches('\r');
@@ -72,8 +77,9 @@ pub fn parse(text: &str, currency: Currency) -> Parsed {
             continue;
         }
         let delimiter = if raw.contains(';') && !raw.contains(',') { ';' } else { ',' };
-        let fields: Vec<&str> = raw.split(delimiter).map(|f| f.trim().trim_matches('"').trim()).collect();
-        let [account, amount, reference, date] = fields.as_slice() else {
+        let mut split = raw.split(delimiter).map(|f| f.trim().trim_matches('"').trim());
+        let fields = [split.next(), split.next(), split.next(), split.next(), split.next()];
+        let [Some(account), Some(amount), Some(reference), Some(date_text), None] = fields else {
             parsed.fault(LineError::new(
                 number,
                 "line",
@@ -121,7 +127,13 @@ pub fn parse(text: &str, currency: Currency) -> Parsed {
                 format!("repeats the reference of line {first}"),
             ));
         }
-        let date = BusinessDate::parse(date, "date").ok();
+        let date = match last_date {
+            Some((text, parsed)) if text == date_text => Some(parsed),
+            _ => BusinessDate::parse(date_text, "date").ok(),
+        };
+        if let Some(parsed) = date {
+            last_date = Some((date_text, parsed));
+        }
         if date.is_none() {
             parsed.fault(LineError::new(number, "date", "date_invalid", "must be a date such as 2026-11-30"));
         }

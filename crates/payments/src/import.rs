@@ -19,8 +19,9 @@ use std::collections::HashMap;
 
 /// Account numbers looked up per statement.
 const LOOKUP_CHUNK: usize = 5_000;
-/// Lines written per round of statements; bounds the memory of the bound values.
-const WRITE_CHUNK: usize = 50_000;
+/// Lines written per round of statements (two statements' worth): bounds the memory of the
+/// bound values, and the next round is built while one is written.
+const WRITE_CHUNK: usize = 10_000;
 
 /// What an import did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -87,6 +88,8 @@ async fn import_checked(
     if parsed.lines.is_empty() {
         return Err(PaymentError::PaymentFileEmpty);
     }
+    // No line is in error: every line has its account.
+    let targets: Vec<Target> = targets.into_iter().flatten().collect();
     let total_minor: i64 = parsed.lines.iter().map(|l| l.amount.amount_minor).sum();
     let line_count = i64::try_from(parsed.lines.len()).unwrap_or(i64::MAX);
     let by = actor.name();
@@ -98,14 +101,13 @@ async fn import_checked(
     let postings: Vec<PaymentPosting> = parsed
         .lines
         .iter()
+        .zip(&targets)
         .zip(first..)
-        .filter_map(|(line, id)| {
-            targets.get(&line.account_number).map(|(account_id, _)| PaymentPosting {
-                source_ref: crate::model::payment_number(id),
-                account_id: *account_id,
-                amount: line.amount,
-                entry_date: line.date,
-            })
+        .map(|((line, (account_id, _)), id)| PaymentPosting {
+            source_ref: crate::model::payment_number(id),
+            account_id: *account_id,
+            amount: line.amount,
+            entry_date: line.date,
         })
         .collect();
     let memo = format!("Lockbox payment file {file_id}");
@@ -127,39 +129,41 @@ async fn import_checked(
 }
 
 /// Looks every account number up; unknown, closed and other-currency accounts become errors.
+/// Answers each line's account, in the order of the lines (none for a line in error).
 async fn resolve_accounts(
     tx: &mut Tx,
     lines: &[FileLine],
     currency: Currency,
     errors: &mut Vec<LineError>,
     error_count: &mut usize,
-) -> Result<HashMap<String, Target>, PaymentError> {
-    let mut numbers: Vec<String> = lines.iter().map(|l| l.account_number.clone()).collect();
+) -> Result<Vec<Option<Target>>, PaymentError> {
+    let mut numbers: Vec<&str> = lines.iter().map(|l| l.account_number.as_str()).collect();
     numbers.sort_unstable();
     numbers.dedup();
-    let mut found: HashMap<String, (Target, String, String)> = HashMap::with_capacity(numbers.len());
+    type Verdict = Result<Target, (&'static str, &'static str)>;
+    let mut found: HashMap<String, Verdict> = HashMap::with_capacity(numbers.len());
     for chunk in numbers.chunks(LOOKUP_CHUNK) {
         for (number, account_id, customer_id, status, code) in store_more::accounts_by_numbers(tx, chunk).await? {
-            found.insert(number, ((account_id, customer_id), status, code));
+            let verdict = if status == "closed" {
+                Err(("account_not_active", "this account is closed"))
+            } else if code != currency.code() {
+                Err(("currency_mismatch", "the account has another currency"))
+            } else {
+                Ok((account_id, customer_id))
+            };
+            found.insert(number, verdict);
         }
     }
-    let mut targets = HashMap::with_capacity(found.len());
+    let mut targets = Vec::with_capacity(lines.len());
     for line in lines {
-        let fault = match found.get(&line.account_number) {
-            None => Some(("account_unknown", "no such account")),
-            Some((_, status, _)) if status == "closed" => Some(("account_not_active", "this account is closed")),
-            Some((_, _, code)) if code != currency.code() => {
-                Some(("currency_mismatch", "the account has another currency"))
-            }
-            Some((target, _, _)) => {
-                targets.insert(line.account_number.clone(), *target);
-                None
-            }
-        };
-        if let Some((code, message)) = fault {
-            *error_count += 1;
-            if errors.len() < file::MAX_REPORTED_ERRORS {
-                errors.push(LineError::new(line.line, "account_number", code, message));
+        match found.get(&line.account_number).copied().unwrap_or(Err(("account_unknown", "no such account"))) {
+            Ok(target) => targets.push(Some(target)),
+            Err((code, message)) => {
+                targets.push(None);
+                *error_count += 1;
+                if errors.len() < file::MAX_REPORTED_ERRORS {
+                    errors.push(LineError::new(line.line, "account_number", code, message));
+                }
             }
         }
     }
@@ -173,7 +177,7 @@ async fn write_payments(
     actor: &Actor,
     file_id: i64,
     lines: &[FileLine],
-    targets: &HashMap<String, Target>,
+    targets: &[Target],
     currency: Currency,
     now: Timestamp,
 ) -> Result<(i64, i64), PaymentError> {
@@ -182,7 +186,8 @@ async fn write_payments(
     }
     let first = store_more::max_payment_id(tx).await? + 1;
     let mut statements = Statements::new(tx.backend());
-    let mut rows =
+    let taken_by = actor.name();
+    let new_rows = || {
         Rows::new("payment", "payment_id, account_id, customer_id, amount_minor, file_reference, received_date")
             .fixed("currency", Value::Static(currency.code()))
             .fixed("tender", Value::Static("check"))
@@ -190,35 +195,30 @@ async fn write_payments(
             .fixed("memo", Value::Static(""))
             .fixed("payment_file_id", Value::Int(file_id))
             .fixed("status", Value::Static("posted"))
-            .fixed("taken_by", Value::Text(actor.name()))
-            .fixed("created_at", Value::Int(now.micros()));
+            .fixed("taken_by", Value::Text(taken_by.clone()))
+            .fixed("created_at", Value::Int(now.micros()))
+    };
+    // Each chunk's rows are built while the chunk before is written.
+    let mut chunks = lines.chunks(WRITE_CHUNK).zip(targets.chunks(WRITE_CHUNK));
+    let mut dates = SharedDates::default();
     let mut id = first;
-    let mut date_text: Option<(ledger::BusinessDate, std::sync::Arc<str>)> = None;
-    for chunk in lines.chunks(WRITE_CHUNK) {
-        for line in chunk {
-            let (account_id, customer_id) = targets.get(&line.account_number).copied().unwrap_or_default();
-            let date = match &date_text {
-                Some((date, text)) if *date == line.date => text.clone(),
-                _ => {
-                    let text: std::sync::Arc<str> = line.date.to_string().into();
-                    date_text = Some((line.date, text.clone()));
-                    text
-                }
-            };
-            rows.push([
-                Value::Int(id),
-                Value::Int(account_id),
-                Value::Int(customer_id),
-                Value::Int(line.amount.amount_minor),
-                Value::Text(line.reference.clone()),
-                Value::Shared(date),
-            ]);
-            id += 1;
-        }
-        statements.flush(tx, &mut rows).await.map_err(|e| match e.is_unique_violation() {
+    let mut rows = new_rows();
+    if let Some((chunk, chunk_targets)) = chunks.next() {
+        id = push_payments(&mut rows, chunk, chunk_targets, id, &mut dates);
+    }
+    while !rows.is_empty() {
+        let mut next = new_rows();
+        let build = async {
+            if let Some((chunk, chunk_targets)) = chunks.next() {
+                id = push_payments(&mut next, chunk, chunk_targets, id, &mut dates);
+            }
+        };
+        let (written, ()) = tokio::join!(statements.flush(tx, &mut rows), build);
+        written.map_err(|e| match e.is_unique_violation() {
             true => PaymentError::PaymentFileDuplicate,
             false => PaymentError::Db(e),
         })?;
+        rows = next;
     }
     if tx.backend() == Backend::Postgres {
         db::execute!(
@@ -227,4 +227,37 @@ async fn write_payments(
         )?;
     }
     Ok((first, id - 1))
+}
+
+/// A date's text, made once and shared by the rows that carry it.
+#[derive(Default)]
+struct SharedDates(Option<(ledger::BusinessDate, std::sync::Arc<str>)>);
+
+impl SharedDates {
+    fn text(&mut self, date: ledger::BusinessDate) -> std::sync::Arc<str> {
+        match &self.0 {
+            Some((known, text)) if *known == date => text.clone(),
+            _ => {
+                let text: std::sync::Arc<str> = date.to_string().into();
+                self.0 = Some((date, text.clone()));
+                text
+            }
+        }
+    }
+}
+
+/// One chunk of lines as payment rows, ids from `id` on; answers the id after the last.
+fn push_payments(rows: &mut Rows, lines: &[FileLine], targets: &[Target], mut id: i64, dates: &mut SharedDates) -> i64 {
+    for (line, (account_id, customer_id)) in lines.iter().zip(targets) {
+        rows.push([
+            Value::Int(id),
+            Value::Int(*account_id),
+            Value::Int(*customer_id),
+            Value::Int(line.amount.amount_minor),
+            Value::Text(line.reference.clone()),
+            Value::Shared(dates.text(line.date)),
+        ]);
+        id += 1;
+    }
+    id
 }

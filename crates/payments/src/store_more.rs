@@ -303,7 +303,7 @@ pub async fn insert_file(
 }
 
 /// Account facts for many numbers at once: (number, account_id, customer_id, status, currency).
-pub async fn accounts_by_numbers(tx: &mut Tx, numbers: &[String]) -> Result<Vec<(String, i64, i64, String, String)>> {
+pub async fn accounts_by_numbers(tx: &mut Tx, numbers: &[&str]) -> Result<Vec<(String, i64, i64, String, String)>> {
     let marks = ledger::batch_payments::marks(tx.backend(), 1, numbers.len());
     let sql = format!(
         "select account_number, account_id, customer_id, status, currency from account
@@ -314,14 +314,14 @@ pub async fn accounts_by_numbers(tx: &mut Tx, numbers: &[String]) -> Result<Vec<
         Tx::Sqlite(t) => {
             let mut query = sqlx::query_as(sql);
             for n in numbers {
-                query = query.bind(n);
+                query = query.bind(*n);
             }
             Ok(query.fetch_all(&mut **t).await?)
         }
         Tx::Pg(t) => {
             let mut query = sqlx::query_as(sql);
             for n in numbers {
-                query = query.bind(n);
+                query = query.bind(*n);
             }
             Ok(query.fetch_all(&mut **t).await?)
         }

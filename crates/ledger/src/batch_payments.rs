@@ -262,14 +262,14 @@ async fn apply_balances(
     now: Timestamp,
 ) -> Result<usize, LedgerError> {
     let mut touched: BTreeMap<(i64, &'static str), Touched> = BTreeMap::new();
-    let mut per_day: BTreeMap<(&'static str, String), i64> = BTreeMap::new();
+    let mut per_day: BTreeMap<(&'static str, crate::BusinessDate), i64> = BTreeMap::new();
     for (posting, entry_id) in postings.iter().zip(entry_ids) {
         let code = posting.amount.currency.code();
         let slot = touched.entry((posting.account_id, code)).or_default();
         slot.delta_minor =
             slot.delta_minor.checked_sub(posting.amount.amount_minor).ok_or(LedgerError::AmountOverflow)?;
         slot.last_entry_id = slot.last_entry_id.max(*entry_id);
-        let day = per_day.entry((code, posting.entry_date.to_string())).or_insert(0);
+        let day = per_day.entry((code, posting.entry_date)).or_insert(0);
         *day = day.checked_add(posting.amount.amount_minor).ok_or(LedgerError::AmountOverflow)?;
     }
     let mut statements = Statements::new(tx.backend());
@@ -289,8 +289,9 @@ async fn apply_balances(
         }
     }
     for ((code, date), total) in &per_day {
-        store::add_to_day_total(tx, ids.debit_id, code, date, *total, 0).await?;
-        store::add_to_day_total(tx, ids.receivable_id, code, date, 0, *total).await?;
+        let date = date.to_string();
+        store::add_to_day_total(tx, ids.debit_id, code, &date, *total, 0).await?;
+        store::add_to_day_total(tx, ids.receivable_id, code, &date, 0, *total).await?;
     }
     settle_touched(tx, &touched, now).await
 }

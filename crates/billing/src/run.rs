@@ -106,9 +106,8 @@ async fn run_batches(
             let (db, runs, versions, cursors) = (db.clone(), open.to_vec(), versions.to_vec(), batch.cursors_after());
             tokio::spawn(async move { read_ahead(&db, &runs, &cursors, &versions).await })
         });
-        let read_on_a_reader = ahead.is_some();
         let written = match run_batch(db, actor, open, versions, ahead, clock.now()).await {
-            Err(_) if read_on_a_reader => run_batch(db, actor, open, versions, None, clock.now()).await,
+            Err(_) if reading.is_some() => run_batch(db, actor, open, versions, None, clock.now()).await,
             written => written,
         };
         let next = match reading {

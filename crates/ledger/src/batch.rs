@@ -212,8 +212,9 @@ impl BatchRows {
     }
 }
 
-/// The date as text, formatted once for a run of rows of the same date.
-fn shared_text(last: &mut Option<(BusinessDate, Arc<str>)>, date: BusinessDate) -> Arc<str> {
+/// The date as text, formatted once for a run of rows of the same date (every bulk writer's
+/// date columns: bill runs, payment files).
+pub fn shared_text(last: &mut Option<(BusinessDate, Arc<str>)>, date: BusinessDate) -> Arc<str> {
     match last {
         Some((day, text)) if *day == date => text.clone(),
         _ => {

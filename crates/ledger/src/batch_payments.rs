@@ -180,14 +180,7 @@ impl Round {
             if debit.checked_add(credit) != Some(0) || debit == 0 {
                 return Err(LedgerError::EntryUnbalanced);
             }
-            let date = match &*dates {
-                Some((date, text)) if *date == posting.entry_date => text.clone(),
-                _ => {
-                    let text: std::sync::Arc<str> = posting.entry_date.to_string().into();
-                    *dates = Some((posting.entry_date, text.clone()));
-                    text
-                }
-            };
+            let date = crate::batch::shared_text(dates, posting.entry_date);
             self.entries.push([Value::Int(*entry_id), Value::Shared(date), Value::Text(posting.source_ref.clone())]);
             let leg = self.legs.entry(currency).or_insert_with(|| Legs::new(ids, currency));
             leg.debits.push([Value::Int(*entry_id), Value::Int(debit)]);

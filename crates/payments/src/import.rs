@@ -200,7 +200,7 @@ async fn write_payments(
     };
     // Each chunk's rows are built while the chunk before is written.
     let mut chunks = lines.chunks(WRITE_CHUNK).zip(targets.chunks(WRITE_CHUNK));
-    let mut dates = SharedDates::default();
+    let mut dates = None;
     let mut id = first;
     let mut rows = new_rows();
     if let Some((chunk, chunk_targets)) = chunks.next() {
@@ -229,25 +229,14 @@ async fn write_payments(
     Ok((first, id - 1))
 }
 
-/// A date's text, made once and shared by the rows that carry it.
-#[derive(Default)]
-struct SharedDates(Option<(ledger::BusinessDate, std::sync::Arc<str>)>);
-
-impl SharedDates {
-    fn text(&mut self, date: ledger::BusinessDate) -> std::sync::Arc<str> {
-        match &self.0 {
-            Some((known, text)) if *known == date => text.clone(),
-            _ => {
-                let text: std::sync::Arc<str> = date.to_string().into();
-                self.0 = Some((date, text.clone()));
-                text
-            }
-        }
-    }
-}
-
 /// One chunk of lines as payment rows, ids from `id` on; answers the id after the last.
-fn push_payments(rows: &mut Rows, lines: &[FileLine], targets: &[Target], mut id: i64, dates: &mut SharedDates) -> i64 {
+fn push_payments(
+    rows: &mut Rows,
+    lines: &[FileLine],
+    targets: &[Target],
+    mut id: i64,
+    dates: &mut Option<(ledger::BusinessDate, std::sync::Arc<str>)>,
+) -> i64 {
     for (line, (account_id, customer_id)) in lines.iter().zip(targets) {
         rows.push([
             Value::Int(id),
@@ -255,7 +244,7 @@ fn push_payments(rows: &mut Rows, lines: &[FileLine], targets: &[Target], mut id
             Value::Int(*customer_id),
             Value::Int(line.amount.amount_minor),
             Value::Text(line.reference.clone()),
-            Value::Shared(dates.text(line.date)),
+            Value::Shared(ledger::batch::shared_text(dates, line.date)),
         ]);
         id += 1;
     }

@@ -285,6 +285,14 @@ async fn cycles_billed_together_end_as_if_billed_one_after_the_other() {
     assert_eq!(results[0][2], 0);
 }
 
+/// Cycle 1's run cursor.
+async fn cursor(db: &Db) -> i64 {
+    let mut tx = db.read().await.unwrap();
+    let cursor = scalar(&mut tx, "select last_account_id from bill_run where bill_cycle = 1").await;
+    tx.rollback().await.unwrap();
+    cursor
+}
+
 #[tokio::test]
 async fn a_batch_read_ahead_is_written_only_while_the_cursors_and_the_billed_accounts_are_as_read() {
     let scratch = db::scratch::open().await.unwrap();
@@ -295,15 +303,6 @@ async fn a_batch_read_ahead_is_written_only_while_the_cursors_and_the_billed_acc
     let period = Period::parse(1, "2026-11").unwrap();
     let versions = run::load_versions(db).await.unwrap();
     let runs = vec![(run::start_run(db, &actor, period, now).await.unwrap(), period)];
-    let cursor = |db: &Db| {
-        let db = db.clone();
-        async move {
-            let mut tx = db.read().await.unwrap();
-            let cursor = scalar(&mut tx, "select last_account_id from bill_run where bill_cycle = 1").await;
-            tx.rollback().await.unwrap();
-            cursor
-        }
-    };
 
     // Read ahead after cursor 0 (accounts 1-3); the writer bills 1-3 first on its own read, so the
     // read-ahead batch no longer fits the cursor and the writer reads 4-6 itself instead.

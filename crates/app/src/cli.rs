@@ -181,9 +181,26 @@ pub async fn open_db(config: &Config) -> Result<Db, String> {
     Ok(db)
 }
 
+/// How long a command's end waits for the database to close.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Runs one command, then closes the database: on SQLite the last connection to close copies
+/// what is left in the WAL into the database file and removes the WAL, so the next process
+/// neither replays nor re-copies it, and starts its writes on an empty WAL.
 async fn run(command: Command, config: Config) -> Result<ExitCode, String> {
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let db = open_db(&config).await?;
+    let result = run_command(command, config, &db).await;
+    // A connection some task still holds must not keep the process alive: after the wait the
+    // WAL simply stays, and the next process replays it.
+    if tokio::time::timeout(CLOSE_WAIT, db.close()).await.is_err() {
+        tracing::warn!("the database did not close within {} s", CLOSE_WAIT.as_secs());
+    }
+    result
+}
+
+async fn run_command(command: Command, config: Config, db: &Db) -> Result<ExitCode, String> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let db = db.clone();
     match command {
         Command::Serve(_) => serve(config, db, clock).await,
         Command::Migrate => {
@@ -279,6 +296,9 @@ async fn load_demo(db: &Db, clock: &dyn Clock, customer_count: u64) -> Result<()
     Ok(())
 }
 
+/// Broken references `caredesk verify` lists (it counts them all).
+const VERIFY_LISTED: usize = 100;
+
 async fn verify(db: &Db) -> Result<ExitCode, String> {
     let report = db::audit::verify(db).await.map_err(|e| e.to_string())?;
     let mut intact = report.is_intact();
@@ -287,6 +307,16 @@ async fn verify(db: &Db) -> Result<ExitCode, String> {
     } else {
         println!("audit chain: BROKEN ({} records checked)", report.records_checked);
         for problem in &report.problems {
+            println!("  - {problem}");
+        }
+    }
+    let broken = db.broken_references().await.map_err(|e| e.to_string())?;
+    if broken.is_empty() {
+        println!("references: ok");
+    } else {
+        intact = false;
+        println!("references: BROKEN ({} rows name a row that does not exist)", broken.len());
+        for problem in broken.iter().take(VERIFY_LISTED) {
             println!("  - {problem}");
         }
     }

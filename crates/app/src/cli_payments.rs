@@ -28,7 +28,7 @@ pub async fn run(command: PaymentsCommand, db: &Db, clock: &dyn Clock) -> Result
             let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let actor = Actor::system("payments-import");
             let started = std::time::Instant::now();
-            let mut tx = db.begin().await.map_err(|e| e.to_string())?;
+            let mut tx = db.begin_bulk().await.map_err(|e| e.to_string())?;
             match payments::import::import_file(&mut tx, &actor, &name, &text, currency, clock.now()).await {
                 Ok(done) => {
                     tx.commit().await.map_err(|e| e.to_string())?;

@@ -367,3 +367,49 @@ async fn grouped_writes_commit_together_and_fail_alone() -> TestResult {
     assert_eq!(rows, 40, "a refused write leaves nothing; the others all committed");
     Ok(())
 }
+
+/// Inserts a child row naming parent 999, which does not exist.
+async fn insert_orphan(tx: &mut Tx) -> Result<u64, crate::Error> {
+    crate::execute!(tx, "insert into orphan_child (parent_id) values (999)")
+}
+
+#[tokio::test]
+async fn a_bulk_transaction_alone_skips_foreign_key_checks_and_verify_finds_what_it_let_through() -> TestResult {
+    let s = scratch::open().await?;
+    if s.schema.is_some() {
+        // PostgreSQL checks references in every transaction, a bulk one too.
+        let mut tx = s.db.begin_bulk().await?;
+        crate::execute!(&mut tx, "create table orphan_parent (id bigint primary key)")?;
+        crate::execute!(&mut tx, "create table orphan_child (parent_id bigint references orphan_parent (id))")?;
+        assert!(insert_orphan(&mut tx).await.is_err_and(|e| e.is_foreign_key_violation()));
+        return Ok(());
+    }
+    let mut tx = s.db.begin().await?;
+    crate::execute!(&mut tx, "create table orphan_parent (id integer primary key)")?;
+    crate::execute!(&mut tx, "create table orphan_child (parent_id bigint references orphan_parent (id))")?;
+    assert!(insert_orphan(&mut tx).await.is_err_and(|e| e.is_foreign_key_violation()), "checked by default");
+    tx.commit().await?;
+    // Rolled back, then dropped mid-way: each time the next plain transaction checks again.
+    let mut tx = s.db.begin_bulk().await?;
+    insert_orphan(&mut tx).await?;
+    tx.rollback().await?;
+    let mut tx = s.db.begin().await?;
+    assert!(insert_orphan(&mut tx).await.is_err_and(|e| e.is_foreign_key_violation()), "after a rollback");
+    tx.rollback().await?;
+    let mut tx = s.db.begin_bulk().await?;
+    insert_orphan(&mut tx).await?;
+    drop(tx);
+    let mut tx = s.db.begin().await?;
+    assert!(insert_orphan(&mut tx).await.is_err_and(|e| e.is_foreign_key_violation()), "after a drop");
+    tx.rollback().await?;
+    // Committed: the orphan stays, and verify names it.
+    assert_eq!(s.db.broken_references().await?, Vec::<String>::new());
+    let mut tx = s.db.begin_bulk().await?;
+    insert_orphan(&mut tx).await?;
+    tx.commit().await?;
+    let mut tx = s.db.begin().await?;
+    assert!(insert_orphan(&mut tx).await.is_err_and(|e| e.is_foreign_key_violation()), "after a commit");
+    tx.rollback().await?;
+    assert_eq!(s.db.broken_references().await?, vec!["orphan_child row 1: parent_id names no row of orphan_parent"]);
+    Ok(())
+}

@@ -395,7 +395,7 @@ pub(crate) async fn import_file(
     let currency =
         Currency::parse(file.currency.as_deref().unwrap_or("USD")).map_err(|_| PaymentError::CurrencyMismatch)?;
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_bulk().await?;
     let imported = crate::import::import_file(&mut tx, &user.actor(), &file.file_name, &file.text, currency, now)
         .await
         .map_err(crate::to_api_error)?;

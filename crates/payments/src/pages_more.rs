@@ -370,7 +370,7 @@ async fn upload_file(
     Form(form): Form<UploadForm>,
 ) -> Result<Response, PageError> {
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
+    let mut tx = state.db.begin_bulk().await?;
     let name = if form.file_name.trim().is_empty() { "upload.csv" } else { form.file_name.as_str() };
     match crate::import::import_file(&mut tx, &user.actor(), name, &form.text, Currency::USD, now).await {
         Ok(done) => {

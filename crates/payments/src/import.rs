@@ -15,7 +15,7 @@ use ledger::LedgerCode;
 use ledger::batch_payments::{PaymentPosting, post_payments};
 use serde::Serialize;
 use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Account numbers looked up per statement.
 const LOOKUP_CHUNK: usize = 5_000;
@@ -132,14 +132,16 @@ async fn import_checked(
 /// Answers each line's account, in the order of the lines (none for a line in error).
 async fn resolve_accounts(
     tx: &mut Tx,
-    lines: &[FileLine],
+    lines: &[FileLine<'_>],
     currency: Currency,
     errors: &mut Vec<LineError>,
     error_count: &mut usize,
 ) -> Result<Vec<Option<Target>>, PaymentError> {
-    let mut numbers: Vec<&str> = lines.iter().map(|l| l.account_number.as_str()).collect();
+    // Each distinct number once, in number order (the look-ups walk the index in order): a file
+    // pays far fewer accounts than it has lines, so only those are sorted.
+    let mut numbers: Vec<&str> =
+        lines.iter().map(|l| l.account_number.as_ref()).collect::<HashSet<&str>>().into_iter().collect();
     numbers.sort_unstable();
-    numbers.dedup();
     type Verdict = Result<Target, (&'static str, &'static str)>;
     let mut found: HashMap<String, Verdict> = HashMap::with_capacity(numbers.len());
     for chunk in numbers.chunks(LOOKUP_CHUNK) {
@@ -156,7 +158,7 @@ async fn resolve_accounts(
     }
     let mut targets = Vec::with_capacity(lines.len());
     for line in lines {
-        match found.get(&line.account_number).copied().unwrap_or(Err(("account_unknown", "no such account"))) {
+        match found.get(line.account_number.as_ref()).copied().unwrap_or(Err(("account_unknown", "no such account"))) {
             Ok(target) => targets.push(Some(target)),
             Err((code, message)) => {
                 targets.push(None);
@@ -176,7 +178,7 @@ async fn write_payments(
     tx: &mut Tx,
     actor: &Actor,
     file_id: i64,
-    lines: &[FileLine],
+    lines: &[FileLine<'_>],
     targets: &[Target],
     currency: Currency,
     now: Timestamp,
@@ -232,7 +234,7 @@ async fn write_payments(
 /// One chunk of lines as payment rows, ids from `id` on; answers the id after the last.
 fn push_payments(
     rows: &mut Rows,
-    lines: &[FileLine],
+    lines: &[FileLine<'_>],
     targets: &[Target],
     mut id: i64,
     dates: &mut Option<(ledger::BusinessDate, std::sync::Arc<str>)>,
@@ -243,7 +245,7 @@ fn push_payments(
             Value::Int(*account_id),
             Value::Int(*customer_id),
             Value::Int(line.amount.amount_minor),
-            Value::Text(line.reference.clone()),
+            Value::Text(line.reference.to_string()),
             Value::Shared(ledger::batch::shared_text(dates, line.date)),
         ]);
         id += 1;

@@ -161,8 +161,14 @@ fn a_payment_file_lists_every_bad_line_and_accepts_bom_and_semicolons() {
         ]
     );
     assert_eq!(parsed.error_count, 7);
-    let comma = file::parse(&format!("{good},5,R-9,2026-11-30"), Currency::USD);
+    let text = format!("{good},5,R-9,2026-11-30");
+    let comma = file::parse(&text, Currency::USD);
     assert_eq!((comma.lines.len(), comma.error_count), (1, 0), "no header and commas work too");
+    let text = format!("{}-{} {},5,R-9,2026-11-30", &good[..3], &good[3..6], &good[6..]);
+    let spaced = file::parse(&text, Currency::USD);
+    assert_eq!(spaced.error_count, 0);
+    assert_eq!(spaced.lines[0].account_number, good, "dashes and spaces dropped");
+    assert_eq!(spaced.lines[0].reference, "R-9");
 }
 
 async fn account(tx: &mut db::Tx, cash_only: bool) -> (i64, String) {

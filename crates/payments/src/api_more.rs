@@ -53,8 +53,32 @@ where
         Timestamp,
     ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>,
 {
+    let tx = state.db.begin().await?;
+    idempotent_in(state, tx, user, headers, route, body, status, op).await
+}
+
+/// [`idempotent`] in a write transaction the caller opened (the payment file import opens a
+/// bulk one).
+#[allow(clippy::too_many_arguments)]
+async fn idempotent_in<B, T, F>(
+    state: &AppState,
+    mut tx: Tx,
+    user: &CurrentUser,
+    headers: &HeaderMap,
+    route: &str,
+    body: &B,
+    status: StatusCode,
+    op: F,
+) -> Result<Response, ApiError>
+where
+    B: Serialize,
+    T: Serialize,
+    F: for<'a> FnOnce(
+        &'a mut Tx,
+        Timestamp,
+    ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>,
+{
     let now = state.clock.now();
-    let mut tx = state.db.begin().await?;
     let reservation = match idempotency::reserve(&mut tx, user, headers, route, body, now).await? {
         Reservation::Replay(replayed) => return Ok(replayed.into_response()),
         fresh_or_none => fresh_or_none,
@@ -361,9 +385,11 @@ pub struct PaymentFileBody {
 }
 
 /// Import a lockbox payment file (CSV body, or JSON with the text). Any bad line refuses the
-/// whole file, listing every error; a file or reference imported before is refused.
+/// whole file, listing every error; a file or reference imported before is refused. A repeat
+/// with the same `Idempotency-Key` answers the first import again.
 #[utoipa::path(
     post, path = "/api/v1/payment-files", tag = "payments", request_body = PaymentFileBody,
+    params(("Idempotency-Key" = Option<String>, Header)),
     security(("bearer" = ["payments.manage"]), ("session" = ["payments.manage"])),
     responses(
         (status = 201, body = Imported),
@@ -394,11 +420,21 @@ pub(crate) async fn import_file(
     };
     let currency =
         Currency::parse(file.currency.as_deref().unwrap_or("USD")).map_err(|_| PaymentError::CurrencyMismatch)?;
-    let now = state.clock.now();
-    let mut tx = state.db.begin_bulk().await?;
-    let imported = crate::import::import_file(&mut tx, &user.actor(), &file.file_name, &file.text, currency, now)
-        .await
-        .map_err(crate::to_api_error)?;
-    tx.commit().await?;
-    Ok((StatusCode::CREATED, axum::Json(imported)).into_response())
+    // The key is matched to the request by the file's name, currency and fingerprint, not a copy
+    // of a text that may run to tens of megabytes.
+    let request = serde_json::json!({
+        "file_name": file.file_name, "currency": file.currency, "sha256": db::sha256_hex(&file.text),
+    });
+    let actor = user.actor();
+    let tx = state.db.begin_bulk().await?;
+    idempotent_in(&state, tx, &user, &headers, "POST /api/v1/payment-files", &request, StatusCode::CREATED, {
+        move |tx, now| {
+            Box::pin(async move {
+                crate::import::import_file(tx, &actor, &file.file_name, &file.text, currency, now)
+                    .await
+                    .map_err(crate::to_api_error)
+            })
+        }
+    })
+    .await
 }

@@ -262,6 +262,20 @@ async fn a_bad_payment_file_posts_nothing_and_lists_every_error() -> TestResult 
     assert_eq!(open_minor(&app, first).await?, 1_500, "the file's payments settled the bill");
     let (status, problem) = post(&app, &clerk, "/api/v1/payment-files", &body).await?;
     assert_eq!((status, problem["code"].as_str()), (StatusCode::CONFLICT, Some("payment_file_duplicate")));
+    // The same new file twice under one Idempotency-Key: one import, the same answer twice.
+    let keyed = json!({"file_name": "lockbox-2.csv", "text": format!("{second_number},2.00,LBX-9,2026-11-30\n")});
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let url = app.url("/api/v1/payment-files");
+        let response =
+            app.api.post(url).bearer_auth(&clerk).header("Idempotency-Key", "file-once").json(&keyed).send().await?;
+        answers.push((response.status(), response.json::<Value>().await?));
+    }
+    assert_eq!(answers[0].0, StatusCode::CREATED, "{}", answers[0].1);
+    assert_eq!(answers[0], answers[1], "the repeat answers the first import");
+    let mut tx = app.db.read().await?;
+    assert_eq!(db::scalar!(&mut tx, i64, "select count(*) from payment_file")?, 2, "imported once");
+    drop(tx);
     let again = format!("{second_number},1.00,LBX-2,2026-11-30\n");
     let response = app.api.post(app.url("/api/v1/payment-files")).bearer_auth(&clerk).body(again).send().await?;
     assert_eq!(response.status(), StatusCode::CONFLICT, "a reference imported before");

@@ -208,13 +208,18 @@ impl Db {
         let rows: Vec<(String, Option<i64>, String, i64)> =
             sqlx::query_as("pragma foreign_key_check").fetch_all(&mut *tx).await?;
         let mut problems = Vec::with_capacity(rows.len());
+        // Each table's reference columns (key id, referring column), read once per table.
+        let mut columns: std::collections::HashMap<String, Vec<(i64, String)>> = std::collections::HashMap::new();
         for (table, rowid, parent, key) in rows {
-            let columns: Vec<(i64, String)> =
-                sqlx::query_as("select id, \"from\" from pragma_foreign_key_list($1) order by id, seq")
+            if !columns.contains_key(&table) {
+                let listed = sqlx::query_as("select id, \"from\" from pragma_foreign_key_list($1) order by id, seq")
                     .bind(&table)
                     .fetch_all(&mut *tx)
                     .await?;
-            let column = columns.iter().find(|(id, _)| *id == key).map(|(_, c)| c.as_str()).unwrap_or("?");
+                columns.insert(table.clone(), listed);
+            }
+            let listed = columns.get(&table).map(Vec::as_slice).unwrap_or_default();
+            let column = listed.iter().find(|(id, _)| *id == key).map(|(_, c)| c.as_str()).unwrap_or("?");
             let row = rowid.map(|r| r.to_string()).unwrap_or_else(|| "?".into());
             problems.push(format!("{table} row {row}: {column} names no row of {parent}"));
         }

@@ -35,32 +35,10 @@ pub fn routes() -> Routes {
         .post("/api/v1/payment-files", manage, import_file)
 }
 
-/// Runs `op` in one write transaction with the Idempotency-Key reserved first.
-async fn idempotent<B, T, F>(
-    state: &AppState,
-    user: &CurrentUser,
-    headers: &HeaderMap,
-    route: &str,
-    body: &B,
-    status: StatusCode,
-    op: F,
-) -> Result<Response, ApiError>
-where
-    B: Serialize,
-    T: Serialize,
-    F: for<'a> FnOnce(
-        &'a mut Tx,
-        Timestamp,
-    ) -> std::pin::Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>,
-{
-    let tx = state.db.begin().await?;
-    idempotent_in(state, tx, user, headers, route, body, status, op).await
-}
-
-/// [`idempotent`] in a write transaction the caller opened (the payment file import opens a
-/// bulk one).
+/// Runs `op` in the write transaction `tx` with the Idempotency-Key reserved first (most
+/// callers open a plain one; the payment file import a bulk one).
 #[allow(clippy::too_many_arguments)]
-async fn idempotent_in<B, T, F>(
+async fn idempotent<B, T, F>(
     state: &AppState,
     mut tx: Tx,
     user: &CurrentUser,
@@ -125,14 +103,23 @@ pub(crate) async fn request_refund(
 ) -> Result<Response, ApiError> {
     let actor = user.actor();
     let b = body.clone();
-    idempotent(&state, &user, &headers, "POST /api/v1/refunds", &body, StatusCode::CREATED, move |tx, now| {
-        Box::pin(async move {
-            let (_, currency) = crate::ops::live_account(tx, b.account_id).await?;
-            let amount = parse_amount(&b.amount, currency, "amount")?;
-            let reason = parse_short(Some(&b.reason), 500, "reason")?.unwrap_or_default();
-            Ok(ops_money::request_refund(tx, &actor, b.account_id, amount, &reason, now).await?)
-        })
-    })
+    idempotent(
+        &state,
+        state.db.begin().await?,
+        &user,
+        &headers,
+        "POST /api/v1/refunds",
+        &body,
+        StatusCode::CREATED,
+        move |tx, now| {
+            Box::pin(async move {
+                let (_, currency) = crate::ops::live_account(tx, b.account_id).await?;
+                let amount = parse_amount(&b.amount, currency, "amount")?;
+                let reason = parse_short(Some(&b.reason), 500, "reason")?.unwrap_or_default();
+                Ok(ops_money::request_refund(tx, &actor, b.account_id, amount, &reason, now).await?)
+            })
+        },
+    )
     .await
 }
 
@@ -179,7 +166,7 @@ async fn decide(
     let actor = user.actor();
     let verb = if action == RefundAction::Approve { "approve" } else { "reject" };
     let route = format!("POST /api/v1/refunds/{id}/{verb}");
-    idempotent(&state, &user, &headers, &route, &body, StatusCode::OK, move |tx, now| {
+    idempotent(&state, state.db.begin().await?, &user, &headers, &route, &body, StatusCode::OK, move |tx, now| {
         Box::pin(async move { Ok(ops_money::decide_refund(tx, &actor, id, action, &note, now).await?) })
     })
     .await
@@ -244,7 +231,7 @@ pub(crate) async fn issue_refund(
     let actor = user.actor();
     let reference = body.reference.clone();
     let route = format!("POST /api/v1/refunds/{id}/issue");
-    idempotent(&state, &user, &headers, &route, &body, StatusCode::OK, move |tx, now| {
+    idempotent(&state, state.db.begin().await?, &user, &headers, &route, &body, StatusCode::OK, move |tx, now| {
         Box::pin(async move { Ok(ops_money::issue_refund(tx, &actor, id, &reference, now).await?) })
     })
     .await
@@ -275,9 +262,18 @@ pub(crate) async fn reverse_payment(
     let reason = ReversalReason::parse(&body.reason)?;
     let actor = user.actor();
     let payment_id = body.payment_id;
-    idempotent(&state, &user, &headers, "POST /api/v1/reversals", &body, StatusCode::CREATED, move |tx, now| {
-        Box::pin(async move { Ok(ops_money::reverse_payment(tx, &actor, payment_id, reason, now).await?) })
-    })
+    idempotent(
+        &state,
+        state.db.begin().await?,
+        &user,
+        &headers,
+        "POST /api/v1/reversals",
+        &body,
+        StatusCode::CREATED,
+        move |tx, now| {
+            Box::pin(async move { Ok(ops_money::reverse_payment(tx, &actor, payment_id, reason, now).await?) })
+        },
+    )
     .await
 }
 
@@ -310,7 +306,7 @@ pub(crate) async fn transfer_payment(
     let actor = user.actor();
     let b = body.clone();
     let route = format!("POST /api/v1/payments/{id}/transfer");
-    idempotent(&state, &user, &headers, &route, &body, StatusCode::CREATED, move |tx, now| {
+    idempotent(&state, state.db.begin().await?, &user, &headers, &route, &body, StatusCode::CREATED, move |tx, now| {
         Box::pin(async move {
             let payment = crate::ops::get_payment(tx, id).await?;
             let currency = Currency::parse(&payment.currency).map_err(|_| PaymentError::CurrencyMismatch)?;
@@ -350,9 +346,16 @@ pub(crate) async fn make_deposit(
     let currency =
         Currency::parse(body.currency.as_deref().unwrap_or("USD")).map_err(|_| PaymentError::CurrencyMismatch)?;
     let actor = user.actor();
-    idempotent(&state, &user, &headers, "POST /api/v1/bank-deposits", &body, StatusCode::CREATED, move |tx, now| {
-        Box::pin(async move { Ok(ops_money::make_deposit(tx, &actor, currency, now).await?) })
-    })
+    idempotent(
+        &state,
+        state.db.begin().await?,
+        &user,
+        &headers,
+        "POST /api/v1/bank-deposits",
+        &body,
+        StatusCode::CREATED,
+        move |tx, now| Box::pin(async move { Ok(ops_money::make_deposit(tx, &actor, currency, now).await?) }),
+    )
     .await
 }
 
@@ -427,7 +430,7 @@ pub(crate) async fn import_file(
     });
     let actor = user.actor();
     let tx = state.db.begin_bulk().await?;
-    idempotent_in(&state, tx, &user, &headers, "POST /api/v1/payment-files", &request, StatusCode::CREATED, {
+    idempotent(&state, tx, &user, &headers, "POST /api/v1/payment-files", &request, StatusCode::CREATED, {
         move |tx, now| {
             Box::pin(async move {
                 crate::import::import_file(tx, &actor, &file.file_name, &file.text, currency, now)
